@@ -1,0 +1,127 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "~/generated/prisma/client";
+import {
+  startEmbeddedDatabase,
+  type EmbeddedDatabase,
+} from "~/db/embedded.server";
+import { applyMigrations } from "~/db/migrate.server";
+import { env, type Env } from "~/env.server";
+import type { IngestContext } from "~/ingest/context.server";
+import { RequestRecordWriter } from "~/ingest/request-records.server";
+import { flushLogs, logger } from "~/logger.server";
+
+/** Everything the running server holds: one of each per process. */
+export interface AppContext extends IngestContext {
+  prisma: PrismaClient;
+  databaseUrl: string;
+  embedded: EmbeddedDatabase | null;
+  /** Functions run at shutdown, after the HTTP server stops accepting. */
+  onShutdown: Array<() => Promise<void>>;
+}
+
+declare global {
+  var __webhookInboxApp: Promise<AppContext> | undefined;
+}
+
+/** Hides the password of a connection string for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable DATABASE_URL)";
+  }
+}
+
+async function start(config: Env): Promise<AppContext> {
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = config.DATABASE_URL;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedDatabase({
+      dataDir: config.DATA_DIR,
+      port: config.EMBEDDED_DB_PORT,
+    });
+    databaseUrl = embedded.url;
+    logger.info(
+      {
+        database: "embedded",
+        dataDir: embedded.dataDir,
+        url: redactUrl(databaseUrl),
+      },
+      "using the embedded PostgreSQL (PGlite); set DATABASE_URL to use a PostgreSQL server",
+    );
+  } else {
+    logger.info(
+      { database: "postgresql", url: redactUrl(databaseUrl) },
+      "using PostgreSQL",
+    );
+  }
+
+  const applied = await applyMigrations(databaseUrl);
+  logger.info(
+    { applied },
+    applied.length ? "migrations applied" : "database schema is up to date",
+  );
+
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    // PGlite runs one query at a time however many connections it serves.
+    max: embedded ? 4 : config.DATABASE_POOL_SIZE,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on("error", (error) => {
+    logger.error({ err: error }, "idle database connection failed");
+  });
+
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const records = new RequestRecordWriter(pool, config.REQUEST_LOG_FLUSH_MS);
+  const context: AppContext = {
+    env: config,
+    pool,
+    prisma,
+    records,
+    rateLimit: null,
+    now: () => new Date(),
+    databaseUrl,
+    embedded,
+    onShutdown: [],
+  };
+  context.onShutdown.push(async () => {
+    await records.close();
+    await prisma.$disconnect();
+    await pool.end();
+    await embedded?.stop();
+    flushLogs();
+  });
+  return context;
+}
+
+/**
+ * Starts the database, applies migrations and builds the shared context,
+ * once per process. Later calls return the same context.
+ */
+export function getApp(): Promise<AppContext> {
+  globalThis.__webhookInboxApp ??= start(env()).catch((error: unknown) => {
+    globalThis.__webhookInboxApp = undefined;
+    throw error;
+  });
+  return globalThis.__webhookInboxApp;
+}
+
+/** Runs the shutdown hooks in reverse order of registration. */
+export async function stopApp(): Promise<void> {
+  const pending = globalThis.__webhookInboxApp;
+  if (!pending) return;
+  globalThis.__webhookInboxApp = undefined;
+  const app = await pending;
+  for (const hook of [...app.onShutdown].reverse()) {
+    try {
+      await hook();
+    } catch (error) {
+      logger.error({ err: error }, "shutdown step failed");
+    }
+  }
+}

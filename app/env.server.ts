@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+const booleanString = z
+  .enum(["true", "false", "1", "0"])
+  .transform((value) => value === "true" || value === "1");
+
+const optionalSecret = z
+  .string()
+  .trim()
+  .min(1)
+  .optional()
+  .or(z.literal("").transform(() => undefined));
+
+/**
+ * Every environment variable the server reads. Each one is parsed once at
+ * boot; a bad value stops the process with a message naming the variable.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\//,
+      "must start with postgres:// or postgresql://",
+    )
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  DATA_DIR: z.string().min(1).default("./data"),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  DEDUP_WINDOW_HOURS: z.coerce.number().positive().default(24),
+  REQUEST_LOG_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(200),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info"),
+  SENTRY_DSN: z
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  SENTRY_ENVIRONMENT: z.string().optional(),
+  RETENTION_DAYS: z.coerce.number().positive().default(30),
+  RETENTION_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  PUBLIC_URL: z
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  TRUST_PROXY: booleanString.default(false),
+  ALLOW_UNSIGNED_WEBHOOKS: booleanString.default(false),
+  TWILIO_AUTH_TOKEN: optionalSecret,
+  META_VERIFY_TOKEN: optionalSecret,
+  META_APP_SECRET: optionalSecret,
+  SENDGRID_VERIFICATION_KEY: optionalSecret,
+  MAILGUN_WEBHOOK_SIGNING_KEY: optionalSecret,
+  POSTMARK_BASIC_AUTH: z
+    .string()
+    .regex(/^[^:]+:.+$/, "must be user:password")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  RESEND_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_ followed by base64")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024),
+  SESSION_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  ADMIN_EMAIL: z
+    .email()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  ADMIN_PASSWORD: z
+    .string()
+    .min(12, "must be at least 12 characters")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_DURATION_SECONDS: z.coerce.number().int().min(1).default(60),
+  LOGIN_RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(10),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(
+      `Invalid environment:\n${problems.map((line) => `  - ${line}`).join("\n")}`,
+    );
+    this.name = "EnvError";
+  }
+}
+
+/** Parses `source` and throws an EnvError listing every invalid variable. */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join(".");
+    // Values are not echoed because several of these variables are secrets.
+    return `${name}: ${issue.message}`;
+  });
+  throw new EnvError(problems);
+}
+
+let cached: Env | undefined;
+
+/** The environment parsed at first use and kept for the process. */
+export function env(): Env {
+  cached ??= parseEnv();
+  return cached;
+}

@@ -1,0 +1,61 @@
+/** Raised when a body grows past the limit while it is read. */
+export class BodyTooLargeError extends Error {
+  constructor(public readonly limit: number) {
+    super(`Request body is larger than the limit of ${limit} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/**
+ * Reads a request body into one Buffer, stopping with BodyTooLargeError as
+ * soon as more than `limit` bytes have arrived, so an oversized body is never
+ * held in memory whole. A Content-Length above the limit fails before reading.
+ */
+export async function readBody(
+  body: AsyncIterable<Uint8Array> | null,
+  limit: number,
+  declaredLength?: string,
+): Promise<Buffer> {
+  if (declaredLength !== undefined && Number(declaredLength) > limit) {
+    throw new BodyTooLargeError(limit);
+  }
+  if (body === null) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit) throw new BodyTooLargeError(limit);
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+/**
+ * Returns the media type of a Content-Type header in lower case, without
+ * parameters: `application/json; charset=utf-8` gives `application/json`.
+ */
+export function mediaType(contentType: string | undefined): string {
+  if (!contentType) return "";
+  const end = contentType.indexOf(";");
+  return (end === -1 ? contentType : contentType.slice(0, end))
+    .trim()
+    .toLowerCase();
+}
+
+const EXCERPT_BYTES = 512;
+
+/**
+ * A short, printable excerpt of a rejected body for the failures page:
+ * the first 512 bytes decoded as UTF-8, with control characters shown as
+ * U+FFFD so nothing in it can break a terminal or a page.
+ */
+export function safeExcerpt(body: Buffer | null | undefined): string | null {
+  if (!body || body.length === 0) return null;
+  const text = body.subarray(0, EXCERPT_BYTES).toString("utf8");
+  const printable = text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g,
+    "\ufffd",
+  );
+  return body.length > EXCERPT_BYTES ? `${printable}…` : printable;
+}

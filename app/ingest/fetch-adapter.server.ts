@@ -1,0 +1,52 @@
+import { getApp } from "~/boot.server";
+import type { InboundRequest } from "./http";
+import { requestIdOf } from "./node-adapter.server";
+import { handleWebhookRequest, recordWebhookRequest } from "./pipeline.server";
+
+async function* chunksOf(
+  stream: ReadableStream<Uint8Array>,
+): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Runs the ingest pipeline for a Fetch Request, as the Remix resource route
+ * receives it under `remix-serve`. Latency here ends when the Response is
+ * built, a little before it reaches the socket.
+ */
+export async function handleFetchWebhook(
+  fetchRequest: Request,
+  clientAddress: string,
+): Promise<Response> {
+  const startedAt = performance.now();
+  const requestId = requestIdOf(
+    fetchRequest.headers.get("x-request-id") ?? undefined,
+  );
+  const request: InboundRequest = {
+    method: fetchRequest.method,
+    url: new URL(fetchRequest.url),
+    header: (name) => fetchRequest.headers.get(name) ?? undefined,
+    clientIp: clientAddress,
+    body: fetchRequest.body ? chunksOf(fetchRequest.body) : null,
+    startedAt,
+    requestId,
+  };
+  const app = await getApp();
+  const result = await handleWebhookRequest(request, app);
+  const bodyless = fetchRequest.method === "HEAD";
+  const response = new Response(bodyless ? null : result.body, {
+    status: result.status,
+    headers: { ...result.headers, "x-request-id": requestId },
+  });
+  recordWebhookRequest(request, result, performance.now() - startedAt, app);
+  return response;
+}

@@ -1,0 +1,71 @@
+/** The channels a message can arrive on. */
+export const CHANNELS = ["email", "whatsapp", "sms"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export function isChannel(value: string): value is Channel {
+  return (CHANNELS as readonly string[]).includes(value);
+}
+
+/** Metadata of one media item or attachment; `contentBase64` only when small. */
+export interface MediaItem {
+  url?: string;
+  contentType?: string;
+  name?: string;
+  size?: number;
+  contentBase64?: string;
+}
+
+/** The length of the stored text preview, which the message search covers. */
+export const TEXT_PREVIEW_LENGTH = 2000;
+
+/**
+ * A message in the common shape every endpoint maps its input to before it
+ * is stored. `dedupKey` is unique per channel.
+ */
+export interface NormalizedMessage {
+  channel: Channel;
+  provider: string;
+  dedupKey: string;
+  dedupKind: "id" | "hash";
+  externalId: string | null;
+  sender: string;
+  recipient: string;
+  subject: string | null;
+  text: string;
+  payload: unknown;
+  rawBody: Buffer | null;
+  headers: Record<string, string>;
+  media: MediaItem[];
+  replayOfId: string | null;
+}
+
+/**
+ * What a request did, as written to request_record.outcome. Every outcome
+ * other than accepted, duplicate, status_event and verified counts as a
+ * rejection in the dashboard.
+ */
+export const OUTCOMES = [
+  "accepted",
+  "duplicate",
+  "status_event",
+  "verified",
+  "invalid",
+  "unsupported_media_type",
+  "too_large",
+  "method_not_allowed",
+  "not_found",
+  "unauthorized",
+  "forbidden",
+  "rate_limited",
+  "not_configured",
+  "unavailable",
+  "error",
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const SUCCESS_OUTCOMES: readonly Outcome[] = [
+  "accepted",
+  "duplicate",
+  "status_event",
+  "verified",
+];

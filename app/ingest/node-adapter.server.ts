@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getApp } from "~/boot.server";
+import { logger } from "~/logger.server";
+import type { InboundRequest } from "./http";
+import { handleWebhookRequest, recordWebhookRequest } from "./pipeline.server";
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** The X-Request-Id a client sent when it is sane, else a new UUID. */
+export function requestIdOf(value: string | undefined): string {
+  return value !== undefined && REQUEST_ID_PATTERN.test(value)
+    ? value
+    : randomUUID();
+}
+
+function headerOf(request: IncomingMessage) {
+  return (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  };
+}
+
+/** Bytes of a rejected oversized body read and thrown away before closing. */
+const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of an oversized body so that a client still
+ * sending gets to read the 413 instead of a broken pipe, then closes the
+ * connection once DISCARD_LIMIT_BYTES more have arrived.
+ */
+function discardRest(incoming: IncomingMessage): void {
+  if (incoming.complete) return;
+  let discarded = 0;
+  incoming.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) incoming.socket.destroy();
+  });
+  incoming.resume();
+}
+
+/**
+ * Serves a request under /api/webhooks/ straight from Node's HTTP server,
+ * without building a Fetch Request; the Remix resource route runs the same
+ * pipeline for servers that go through Remix.
+ */
+export async function handleNodeWebhook(
+  incoming: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const startedAt = performance.now();
+  const header = headerOf(incoming);
+  const requestId = requestIdOf(header("x-request-id"));
+  let url: URL;
+  try {
+    url = new URL(
+      incoming.url ?? "/",
+      `http://${header("host") ?? "localhost"}`,
+    );
+  } catch {
+    url = new URL(incoming.url ?? "/", "http://localhost");
+  }
+  const request: InboundRequest = {
+    method: incoming.method ?? "GET",
+    url,
+    header,
+    clientIp: incoming.socket.remoteAddress ?? "",
+    body: incoming,
+    startedAt,
+    requestId,
+  };
+  try {
+    const app = await getApp();
+    const result = await handleWebhookRequest(request, app);
+    response.on("finish", () => {
+      recordWebhookRequest(request, result, performance.now() - startedAt, app);
+    });
+    if (result.status === 413) discardRest(incoming);
+    response.writeHead(result.status, {
+      ...result.headers,
+      "x-request-id": requestId,
+    });
+    response.end(result.body);
+  } catch (error) {
+    // Only a failed boot gets here; handleWebhookRequest itself never throws.
+    logger.error({ err: error, requestId }, "webhook server not ready");
+    response.writeHead(503, {
+      "content-type": "application/json",
+      "retry-after": "5",
+    });
+    response.end(
+      JSON.stringify({
+        error: "unavailable",
+        message: "The server is not ready; retry shortly.",
+      }),
+    );
+  }
+}

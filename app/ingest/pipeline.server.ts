@@ -1,0 +1,229 @@
+import * as Sentry from "@sentry/remix";
+import { logger } from "~/logger.server";
+import { BodyTooLargeError, mediaType, safeExcerpt } from "./body.server";
+import type { IngestContext } from "./context.server";
+import { errorResult, type InboundRequest, type IngestResult } from "./http";
+import { PROVIDER_ROUTES } from "./providers/registry.server";
+import type { RequestRecord } from "./request-records.server";
+import {
+  describeTestEndpoint,
+  handleTestEndpointPost,
+  TEST_ENDPOINT_PATH,
+} from "./test-endpoint.server";
+
+export const WEBHOOK_PATH_PREFIX = "/api/webhooks/";
+
+/** Seconds a client should wait before retrying when the database is down. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** Every route under /api/webhooks/, for the 404 answer. */
+export function listWebhookRoutes(): string[] {
+  return [
+    `GET, POST ${TEST_ENDPOINT_PATH}`,
+    ...PROVIDER_ROUTES.map(
+      (route) =>
+        `${route.methods.join(", ")} ${WEBHOOK_PATH_PREFIX}${route.provider}/${route.channel}`,
+    ),
+  ];
+}
+
+function methodNotAllowed(
+  allowed: readonly string[],
+  provider: string | null,
+): IngestResult {
+  return errorResult(
+    405,
+    "method_not_allowed",
+    "method_not_allowed",
+    `Method not allowed here; use ${allowed.join(" or ")}.`,
+    { provider, headers: { allow: allowed.join(", ") } },
+  );
+}
+
+async function route(
+  request: InboundRequest,
+  context: IngestContext,
+): Promise<IngestResult> {
+  const path = request.url.pathname.replace(/\/+$/, "");
+  if (path === TEST_ENDPOINT_PATH) {
+    if (request.method === "GET" || request.method === "HEAD")
+      return describeTestEndpoint();
+    if (request.method !== "POST")
+      return methodNotAllowed(["GET", "POST"], null);
+    const limited = await context.rateLimit?.(request, "test-multichannel");
+    if (limited) return limited;
+    return handleTestEndpointPost(request, context);
+  }
+
+  const [provider, channel, ...rest] = path
+    .slice(WEBHOOK_PATH_PREFIX.length)
+    .split("/");
+  const match =
+    rest.length === 0
+      ? PROVIDER_ROUTES.find(
+          (r) => r.provider === provider && r.channel === channel,
+        )
+      : undefined;
+  if (!match) {
+    return errorResult(
+      404,
+      "not_found",
+      "not_found",
+      `No webhook endpoint at ${request.url.pathname}. Valid routes: ${listWebhookRoutes().join("; ")}.`,
+      { extra: { routes: listWebhookRoutes() } },
+    );
+  }
+  if (!match.methods.includes(request.method)) {
+    return methodNotAllowed(match.methods, match.provider);
+  }
+  const limited = await context.rateLimit?.(
+    request,
+    `${match.provider}/${match.channel}`,
+  );
+  if (limited) return { ...limited, provider: match.provider };
+  const result = await match.handle(request, context);
+  return result.provider ? result : { ...result, provider: match.provider };
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+]);
+
+/** True for errors that mean the database cannot be reached right now. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  if (code && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08")))
+    return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connection ended|Client has encountered a connection error/i.test(
+    error.message,
+  );
+}
+
+/** PostgreSQL codes for text it cannot store (NUL, bad encodings). */
+const UNSTORABLE_TEXT_CODES = new Set(["22P05", "22021", "22P02"]);
+
+/**
+ * Handles one request under /api/webhooks/ and never throws: expected
+ * failures become their status, an unreachable database a 503, and
+ * anything else a 500 reported to Sentry.
+ */
+export async function handleWebhookRequest(
+  request: InboundRequest,
+  context: IngestContext,
+): Promise<IngestResult> {
+  try {
+    return await route(request, context);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return errorResult(
+        413,
+        "too_large",
+        "payload_too_large",
+        `Body exceeds the limit of ${error.limit} bytes. Send a smaller body or raise BODY_LIMIT_BYTES.`,
+        { headers: { connection: "close" } },
+      );
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.error(
+        { err: error, requestId: request.requestId },
+        "database unavailable during ingest",
+      );
+      return errorResult(
+        503,
+        "unavailable",
+        "unavailable",
+        `The database is unavailable; nothing was stored. Retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} seconds.`,
+        { headers: { "retry-after": String(UNAVAILABLE_RETRY_AFTER_SECONDS) } },
+      );
+    }
+    const code = (error as { code?: string } | null)?.code;
+    if (code && UNSTORABLE_TEXT_CODES.has(code)) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return errorResult(
+        400,
+        "invalid",
+        "invalid_payload",
+        `Payload contains text PostgreSQL cannot store (${reason}); remove NUL characters (\\u0000) and send valid UTF-8.`,
+        { extra: { issues: [{ path: "(root)", message: reason }] } },
+      );
+    }
+    Sentry.captureException(error, {
+      tags: { requestId: request.requestId, path: request.url.pathname },
+    });
+    logger.error(
+      { err: error, requestId: request.requestId },
+      "unexpected ingest error",
+    );
+    return errorResult(
+      500,
+      "error",
+      "internal_error",
+      `Unexpected error; nothing was acknowledged. Retry later and quote request id ${request.requestId}.`,
+    );
+  }
+}
+
+/**
+ * Writes the request records for a finished request and its log line.
+ * `latencyMs` runs from arrival until the response was handed to the socket.
+ */
+export function recordWebhookRequest(
+  request: InboundRequest,
+  result: IngestResult,
+  latencyMs: number,
+  context: IngestContext,
+): void {
+  const receivedAt = new Date(Date.now() - latencyMs);
+  const failed = result.status >= 400;
+  const contentLength = Number(request.header("content-length"));
+  const base = {
+    requestId: request.requestId,
+    receivedAt,
+    method: request.method,
+    path: request.url.pathname.slice(0, 512),
+    provider: result.provider,
+    status: result.status,
+    latencyMs,
+    excerpt: failed ? safeExcerpt(result.rawBody) : null,
+    contentType: mediaType(request.header("content-type")) || null,
+    contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
+    clientIp: request.clientIp,
+  };
+  for (const entry of result.records) {
+    const record: RequestRecord = {
+      ...base,
+      channel: entry.channel ?? null,
+      outcome: entry.outcome,
+      messageId: entry.messageId ?? null,
+      duplicateOfId: entry.duplicateOfId ?? null,
+      errorMessage: entry.errorMessage ?? null,
+    };
+    context.records.add(record);
+  }
+  const first = result.records[0];
+  logger.info(
+    {
+      requestId: request.requestId,
+      method: request.method,
+      path: request.url.pathname,
+      provider: result.provider,
+      channel: first?.channel ?? null,
+      status: result.status,
+      outcome: first?.outcome,
+      messages: result.records.length,
+      messageId: first?.messageId ?? first?.duplicateOfId ?? null,
+      latencyMs: Math.round(latencyMs * 1000) / 1000,
+    },
+    "webhook",
+  );
+}

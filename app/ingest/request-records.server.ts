@@ -1,0 +1,242 @@
+import type pg from "pg";
+import { logger } from "~/logger.server";
+import { LATENCY_BUCKET_COUNT, latencyBucket } from "./latency-histogram";
+import type { Outcome } from "./message";
+
+/** One row of request_record. */
+export interface RequestRecord {
+  requestId: string;
+  receivedAt: Date;
+  method: string;
+  path: string;
+  provider: string | null;
+  channel: string | null;
+  status: number;
+  outcome: Outcome;
+  latencyMs: number;
+  messageId: string | null;
+  duplicateOfId: string | null;
+  errorMessage: string | null;
+  excerpt: string | null;
+  contentType: string | null;
+  contentLength: number | null;
+  clientIp: string | null;
+}
+
+/** Records held in memory while the database is unreachable, at most. */
+export const MAX_PENDING_RECORDS = 100_000;
+const FLUSH_BATCH = 1000;
+
+const INSERT_RECORDS = `
+INSERT INTO request_record (request_id, received_at, method, path, provider,
+  channel, status, outcome, latency_ms, message_id, duplicate_of_id,
+  error_message, excerpt, content_type, content_length, client_ip)
+SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[],
+  $5::text[], $6::text[], $7::int[], $8::text[], $9::float8[], $10::uuid[],
+  $11::uuid[], $12::text[], $13::text[], $14::text[], $15::int[], $16::text[])`;
+
+const UPSERT_STATS = `
+INSERT INTO request_stats_minute AS s (bucket, channel, total, accepted,
+  duplicate, rejected, latency_sum_ms, latency_hist)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (bucket, channel) DO UPDATE SET
+  total = s.total + EXCLUDED.total,
+  accepted = s.accepted + EXCLUDED.accepted,
+  duplicate = s.duplicate + EXCLUDED.duplicate,
+  rejected = s.rejected + EXCLUDED.rejected,
+  latency_sum_ms = s.latency_sum_ms + EXCLUDED.latency_sum_ms,
+  latency_hist = ARRAY(
+    SELECT a + b FROM unnest(s.latency_hist, EXCLUDED.latency_hist) AS u(a, b)
+  )`;
+
+interface MinuteStats {
+  bucket: Date;
+  channel: string;
+  total: number;
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  latencySumMs: number;
+  latencyHist: number[];
+}
+
+function isRejection(outcome: Outcome): boolean {
+  return !["accepted", "duplicate", "status_event", "verified"].includes(
+    outcome,
+  );
+}
+
+/** Folds records into one row per (minute, channel) of request_stats_minute. */
+export function aggregateByMinute(
+  records: readonly RequestRecord[],
+): MinuteStats[] {
+  const groups = new Map<string, MinuteStats>();
+  for (const record of records) {
+    const minute = Math.floor(record.receivedAt.getTime() / 60_000) * 60_000;
+    const channel = record.channel ?? "";
+    const key = `${minute}|${channel}`;
+    let stats = groups.get(key);
+    if (!stats) {
+      stats = {
+        bucket: new Date(minute),
+        channel,
+        total: 0,
+        accepted: 0,
+        duplicate: 0,
+        rejected: 0,
+        latencySumMs: 0,
+        latencyHist: new Array<number>(LATENCY_BUCKET_COUNT).fill(0),
+      };
+      groups.set(key, stats);
+    }
+    stats.total++;
+    if (record.outcome === "accepted") stats.accepted++;
+    else if (record.outcome === "duplicate") stats.duplicate++;
+    else if (isRejection(record.outcome)) stats.rejected++;
+    stats.latencySumMs += record.latencyMs;
+    stats.latencyHist[latencyBucket(record.latencyMs)]++;
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Buffers request records and writes them in batches, off the request path,
+ * so recording costs a request no database round trip. The per-minute
+ * statistics are updated in the same transaction as the rows they count.
+ * Records survive a database outage in memory up to MAX_PENDING_RECORDS;
+ * past that the oldest are dropped and the drop is logged.
+ */
+export class RequestRecordWriter {
+  private pending: RequestRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private dropped = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly flushIntervalMs: number,
+  ) {}
+
+  add(record: RequestRecord): void {
+    this.pending.push(record);
+    if (this.pending.length > MAX_PENDING_RECORDS) {
+      const excess = this.pending.length - MAX_PENDING_RECORDS;
+      this.pending.splice(0, excess);
+      this.dropped += excess;
+    }
+    if (this.pending.length >= FLUSH_BATCH) {
+      void this.flush();
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.flushIntervalMs);
+    }
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Writes everything buffered; resolves once it is written or has failed. */
+  async flush(): Promise<void> {
+    if (this.flushing) {
+      await this.flushing;
+      if (this.pending.length === 0) return;
+    }
+    this.flushing = this.writePending().finally(() => {
+      this.flushing = undefined;
+    });
+    await this.flushing;
+  }
+
+  /** Flushes and stops the timer; used at shutdown. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.dropped > 0) {
+      logger.error(
+        { dropped: this.dropped },
+        "request records dropped while the database was unreachable",
+      );
+      this.dropped = 0;
+    }
+    while (this.pending.length > 0) {
+      const batch = this.pending.slice(0, FLUSH_BATCH);
+      try {
+        await this.writeBatch(batch);
+        this.pending.splice(0, batch.length);
+      } catch (error) {
+        logger.warn(
+          { err: error, pending: this.pending.length },
+          "request record flush failed; retrying",
+        );
+        this.timer ??= setTimeout(
+          () => {
+            this.timer = undefined;
+            void this.flush();
+          },
+          Math.max(this.flushIntervalMs, 1000),
+        );
+        return;
+      }
+    }
+  }
+
+  private async writeBatch(batch: RequestRecord[]): Promise<void> {
+    const column = <K extends keyof RequestRecord>(key: K) =>
+      batch.map((record) => record[key]);
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query({
+        name: "insert_request_records",
+        text: INSERT_RECORDS,
+        values: [
+          column("requestId"),
+          column("receivedAt"),
+          column("method"),
+          column("path"),
+          column("provider"),
+          column("channel"),
+          column("status"),
+          column("outcome"),
+          column("latencyMs"),
+          column("messageId"),
+          column("duplicateOfId"),
+          column("errorMessage"),
+          column("excerpt"),
+          column("contentType"),
+          column("contentLength"),
+          column("clientIp"),
+        ],
+      });
+      for (const stats of aggregateByMinute(batch)) {
+        await client.query({
+          name: "upsert_request_stats",
+          text: UPSERT_STATS,
+          values: [
+            stats.bucket,
+            stats.channel,
+            stats.total,
+            stats.accepted,
+            stats.duplicate,
+            stats.rejected,
+            stats.latencySumMs,
+            stats.latencyHist,
+          ],
+        });
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

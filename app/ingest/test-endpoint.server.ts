@@ -1,0 +1,232 @@
+import { mediaType, readBody } from "./body.server";
+import { contentHash } from "./canonical-json";
+import type { IngestContext } from "./context.server";
+import {
+  errorResult,
+  jsonResult,
+  type InboundRequest,
+  type IngestResult,
+} from "./http";
+import type { NormalizedMessage } from "./message";
+import { storeMessage } from "./store.server";
+import {
+  issuesOf,
+  TEST_PAYLOAD_EXAMPLES,
+  testPayloadSchema,
+  type TestPayload,
+} from "./test-payload";
+import { replayOfHeader, selectHeaders } from "./request-headers.server";
+
+export const TEST_ENDPOINT_PATH = "/api/webhooks/test-multichannel";
+
+/** Builds the GET description: one example per channel and every status. */
+export function describeTestEndpoint(): IngestResult {
+  // A GET that only reads the description is not a webhook, so it is not
+  // recorded.
+  const result = jsonResult(
+    200,
+    {
+      endpoint: TEST_ENDPOINT_PATH,
+      method: "POST",
+      description:
+        "Stores one message for the email, whatsapp or sms channel. The JSON body " +
+        "is validated against the channel's schema; a message is stored once per " +
+        "(channel, messageId), or per content hash within the dedup window when " +
+        "messageId is absent.",
+      examples: Object.values(TEST_PAYLOAD_EXAMPLES),
+      responses: {
+        201: "stored: { id, channel, dedupKey, receivedAt, latencyMs }",
+        400: "invalid JSON or schema: { error: 'invalid_payload', message, issues: [{ path, message }] }",
+        405: "method other than GET or POST",
+        409: "duplicate: { error: 'duplicate', message, duplicateOf, firstReceivedAt }",
+        413: "body larger than the limit",
+        415: "Content-Type other than application/json",
+        429: "rate limited; see Retry-After",
+        503: "database unavailable; see Retry-After",
+      },
+    },
+    { outcome: "verified" },
+  );
+  return { ...result, records: [] };
+}
+
+function invalid(
+  message: string,
+  issues: { path: string; message: string }[],
+): IngestResult {
+  return errorResult(400, "invalid", "invalid_payload", message, {
+    extra: { issues },
+  });
+}
+
+/** Handles POST /api/webhooks/test-multichannel. */
+export async function handleTestEndpointPost(
+  request: InboundRequest,
+  context: IngestContext,
+): Promise<IngestResult> {
+  const type = mediaType(request.header("content-type"));
+  if (type !== "application/json" && !type.endsWith("+json")) {
+    return errorResult(
+      415,
+      "unsupported_media_type",
+      "unsupported_media_type",
+      `Content-Type must be application/json, got ${type === "" ? "none" : JSON.stringify(type)}. ` +
+        `Send the body as JSON with the header Content-Type: application/json.`,
+    );
+  }
+  const body = await readBody(
+    request.body,
+    context.env.BODY_LIMIT_BYTES,
+    request.header("content-length"),
+  );
+
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return withExcerpt(
+      invalid(`Body is not valid UTF-8 JSON: ${reason}`, [
+        { path: "(root)", message: reason },
+      ]),
+      body,
+    );
+  }
+
+  const parsed = testPayloadSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    const summary = issues
+      .map((issue) => `${issue.path}: ${issue.message}`)
+      .join("; ");
+    return withExcerpt(invalid(`Payload is invalid. ${summary}`, issues), body);
+  }
+
+  const replayOfId = replayOfHeader(request);
+  if (replayOfId === "invalid") {
+    return invalid("X-Replay-Of must be the UUID of a stored message", [
+      { path: "headers.x-replay-of", message: "must be a UUID" },
+    ]);
+  }
+
+  const message = toMessage(parsed.data, json, request, replayOfId);
+  const stored = await storeMessage(
+    context.pool,
+    message,
+    context.env.DEDUP_WINDOW_HOURS,
+  );
+  const latencyMs = roundMs(performance.now() - request.startedAt);
+  if (!stored.inserted) {
+    return jsonResult(
+      409,
+      {
+        error: "duplicate",
+        message: `This ${message.channel} message was already received; it is stored as ${stored.id}.`,
+        duplicateOf: stored.id,
+        firstReceivedAt: stored.receivedAt.toISOString(),
+        dedupKey: message.dedupKey,
+      },
+      {
+        outcome: "duplicate",
+        channel: message.channel,
+        duplicateOfId: stored.id,
+      },
+    );
+  }
+  return jsonResult(
+    201,
+    {
+      id: stored.id,
+      channel: message.channel,
+      dedupKey: message.dedupKey,
+      receivedAt: stored.receivedAt.toISOString(),
+      latencyMs,
+    },
+    { outcome: "accepted", channel: message.channel, messageId: stored.id },
+  );
+}
+
+function withExcerpt(result: IngestResult, body: Buffer): IngestResult {
+  return { ...result, rawBody: body };
+}
+
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** The dedup key of a test payload: its messageId, else its content hash. */
+export function testDedupKey(
+  payload: TestPayload,
+  json: unknown,
+): {
+  key: string;
+  kind: "id" | "hash";
+} {
+  if (payload.messageId !== undefined)
+    return { key: `id:${payload.messageId}`, kind: "id" };
+  return { key: `sha256:${contentHash(json)}`, kind: "hash" };
+}
+
+function toMessage(
+  payload: TestPayload,
+  json: unknown,
+  request: InboundRequest,
+  replayOfId: string | null,
+): NormalizedMessage {
+  const dedup = testDedupKey(payload, json);
+  const common = {
+    channel: payload.channel,
+    provider: "test",
+    dedupKey: dedup.key,
+    dedupKind: dedup.kind,
+    externalId: payload.messageId ?? null,
+    sender: payload.from,
+    payload: json,
+    rawBody: null,
+    headers: selectHeaders(request),
+    replayOfId,
+  };
+  switch (payload.channel) {
+    case "email":
+      return {
+        ...common,
+        recipient: Array.isArray(payload.to)
+          ? payload.to.join(", ")
+          : payload.to,
+        subject: payload.subject,
+        text: payload.text ?? stripTags(payload.html ?? ""),
+        media: [],
+      };
+    case "whatsapp":
+      return {
+        ...common,
+        recipient: payload.to,
+        subject: null,
+        text: payload.text ?? "",
+        media: payload.media ?? [],
+      };
+    case "sms":
+      return {
+        ...common,
+        recipient: payload.to,
+        subject: null,
+        text: payload.text,
+        media: [],
+      };
+  }
+}
+
+/** A plain-text rendering of HTML for the preview and search. */
+export function stripTags(html: string): string {
+  return html
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
+    .replace(/\s+/g, " ")
+    .trim();
+}

@@ -1,0 +1,11 @@
+import type { MetaFunction } from "@remix-run/node";
+
+export const meta: MetaFunction = () => [{ title: "Webhook inbox" }];
+
+export default function Overview() {
+  return (
+    <main className="mx-auto max-w-5xl p-6">
+      <h1 className="text-2xl font-semibold">Webhook inbox</h1>
+    </main>
+  );
+}

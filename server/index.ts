@@ -1,0 +1,130 @@
+import {
+  createServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { createRequestHandler, type ServerBuild } from "@remix-run/node";
+import { createRequestListener } from "@remix-run/node-fetch-server";
+import sirv from "sirv";
+
+/**
+ * The production server: plain node:http with Node's own fetch classes.
+ * Webhook paths go straight to the ingest pipeline; everything else is
+ * static assets or the Remix app. Remix's own remix-serve also works with
+ * the same build, at a lower request rate.
+ */
+
+interface EntryModule {
+  getApp: () => Promise<{
+    env: {
+      PORT: number;
+      HOST: string;
+      SHUTDOWN_TIMEOUT_MS: number;
+      SENTRY_DSN?: string;
+      SENTRY_ENVIRONMENT?: string;
+    };
+  }>;
+  stopApp: () => Promise<void>;
+  handleNodeWebhook: (
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => Promise<void>;
+  initSentry: (dsn: string | undefined, environment?: string) => boolean;
+  flushLogs?: () => void;
+}
+
+const buildPath = path.resolve(
+  process.env.REMIX_BUILD_PATH ?? "build/server/index.js",
+);
+const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
+const entry = build.entry.module as unknown as EntryModule;
+
+let app: Awaited<ReturnType<EntryModule["getApp"]>>;
+try {
+  app = await entry.getApp();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
+entry.initSentry(app.env.SENTRY_DSN, app.env.SENTRY_ENVIRONMENT);
+
+const remixHandler = createRequestHandler(
+  build,
+  process.env.NODE_ENV ?? "production",
+);
+const remixListener = createRequestListener((request: Request, client: { address: string }) =>
+  remixHandler(request, { clientAddress: client.address }),
+);
+const assets = sirv(path.resolve(path.dirname(buildPath), "../client"), {
+  setHeaders(response, pathname) {
+    if (pathname.startsWith("/assets/")) {
+      response.setHeader(
+        "Cache-Control",
+        "public, max-age=31536000, immutable",
+      );
+    }
+  },
+});
+
+const WEBHOOK_PREFIX = "/api/webhooks/";
+
+const server = createServer((request, response) => {
+  if (request.url?.startsWith(WEBHOOK_PREFIX)) {
+    void entry.handleNodeWebhook(request, response);
+    return;
+  }
+  assets(request, response, () => {
+    void remixListener(request, response);
+  });
+});
+server.keepAliveTimeout = 65_000;
+
+server.listen(app.env.PORT, app.env.HOST, () => {
+  const address = server.address();
+  const port =
+    typeof address === "object" && address ? address.port : app.env.PORT;
+  console.log(
+    JSON.stringify({
+      level: 30,
+      time: Date.now(),
+      msg: "listening",
+      url: `http://${app.env.HOST === "0.0.0.0" ? "localhost" : app.env.HOST}:${port}`,
+    }),
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(
+    JSON.stringify({
+      level: 30,
+      time: Date.now(),
+      msg: "shutting down",
+      signal,
+    }),
+  );
+  const timer = setTimeout(() => {
+    console.error(
+      JSON.stringify({
+        level: 50,
+        time: Date.now(),
+        msg: "shutdown timed out; closing open connections",
+      }),
+    );
+    server.closeAllConnections();
+  }, app.env.SHUTDOWN_TIMEOUT_MS);
+  // close() stops accepting and resolves once in-flight requests are done;
+  // idle keep-alive sockets are closed so they do not hold it open.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+  clearTimeout(timer);
+  await entry.stopApp();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

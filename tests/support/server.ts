@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+export interface RunningServer {
+  url: string;
+  process: ChildProcess;
+  /** Every line the server printed so far. */
+  output: string[];
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * Starts the built app (server/index.ts over build/) on a free port and
+ * resolves once it listens. The caller's env is added to a quiet default.
+ */
+export async function startServer(
+  env: Record<string, string | undefined>,
+): Promise<RunningServer> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "server/index.ts"],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        LOG_LEVEL: "info",
+        REQUEST_LOG_FLUSH_MS: "20",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${output.join("\n")}`)),
+      30_000,
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on("line", (line) => {
+        output.push(line);
+        const match = /"msg":"listening","url":"([^"]+)"/.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    }
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `server exited with ${code} before listening:\n${output.join("\n")}`,
+        ),
+      );
+    });
+  });
+  return {
+    url,
+    process: child,
+    output,
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the built app once to completion and returns its exit code and output. */
+export async function runServerToExit(
+  env: Record<string, string | undefined>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "server/index.ts"],
+    {
+      cwd: ROOT,
+      env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      ...env,
+    } as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) =>
+    child.once("exit", resolve),
+  );
+  clearTimeout(timer);
+  return { code, output };
+}
+
+/** Polls `check` until it returns a value other than undefined. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 5000,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
