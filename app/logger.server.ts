@@ -20,7 +20,7 @@ export const logger = pino(
   },
   // Asynchronous writes keep a burst of request logs off the event loop;
   // flushLogs() drains the buffer at shutdown.
-  pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  pino.destination({ dest: 1, sync: false }),
 );
 
 export function flushLogs(): void {

@@ -1,4 +1,4 @@
-import type { LinksFunction } from "@remix-run/node";
+import type { LinksFunction, LoaderFunctionArgs } from "@remix-run/node";
 import {
   isRouteErrorResponse,
   Links,
@@ -7,15 +7,24 @@ import {
   Scripts,
   ScrollRestoration,
   useRouteError,
+  useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { getOptionalUser } from "~/auth/guard.server";
+import { AppShell } from "~/components/app-shell";
 import stylesheet from "~/tailwind.css?url";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: stylesheet },
 ];
 
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await getOptionalUser(request);
+  return { user: user ? { email: user.email, role: user.role } : null };
+}
+
 export function Layout({ children }: { children: ReactNode }) {
+  const data = useRouteLoaderData<typeof loader>("root");
   return (
     <html lang="en" className="h-full bg-slate-50">
       <head>
@@ -25,7 +34,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body className="h-full font-sans text-slate-900">
-        {children}
+        <AppShell user={data?.user ?? null}>{children}</AppShell>
         <ScrollRestoration />
         <Scripts />
       </body>
@@ -48,9 +57,9 @@ export function ErrorBoundary() {
       : null
     : "Something went wrong. The error was logged.";
   return (
-    <main className="mx-auto max-w-xl p-8">
+    <section className="mx-auto max-w-xl">
       <h1 className="text-2xl font-semibold">{title}</h1>
       {detail ? <p className="mt-2 text-slate-700">{detail}</p> : null}
-    </main>
+    </section>
   );
 }

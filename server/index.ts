@@ -36,7 +36,8 @@ interface EntryModule {
 }
 
 const buildPath = path.resolve(
-  process.env.REMIX_BUILD_PATH ?? "build/server/index.js",
+  process.env.BUILD_DIR ?? "build",
+  "server/index.js",
 );
 const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
 const entry = build.entry.module as unknown as EntryModule;
@@ -54,8 +55,9 @@ const remixHandler = createRequestHandler(
   build,
   process.env.NODE_ENV ?? "production",
 );
-const remixListener = createRequestListener((request: Request, client: { address: string }) =>
-  remixHandler(request, { clientAddress: client.address }),
+const remixListener = createRequestListener(
+  (request: Request, client: { address: string }) =>
+    remixHandler(request, { clientAddress: client.address }),
 );
 const assets = sirv(path.resolve(path.dirname(buildPath), "../client"), {
   setHeaders(response, pathname) {

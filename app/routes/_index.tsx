@@ -4,8 +4,8 @@ export const meta: MetaFunction = () => [{ title: "Webhook inbox" }];
 
 export default function Overview() {
   return (
-    <main className="mx-auto max-w-5xl p-6">
+    <section>
       <h1 className="text-2xl font-semibold">Webhook inbox</h1>
-    </main>
+    </section>
   );
 }

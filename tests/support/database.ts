@@ -3,10 +3,16 @@ import pg from "pg";
 
 /**
  * Each test file gets its own database, copied from a template that global
- * setup migrated once. TEST_DATABASE_URL (set by scripts/test.mjs) names the
+ * setup migrated once. The template is named after a hash of the migration
+ * files, so concurrent runs share it and an edited migration gets a new one. TEST_DATABASE_URL (set by scripts/test.mjs) names the
  * server; its database is only used to issue CREATE and DROP.
  */
-export const TEMPLATE_DATABASE = "inbox_test_template";
+export function templateDatabase(): string {
+  const name = process.env.TEST_TEMPLATE_DATABASE;
+  if (!name)
+    throw new Error("TEST_TEMPLATE_DATABASE is not set; global setup sets it");
+  return name;
+}
 
 export function serverUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
@@ -53,7 +59,7 @@ export async function createEmptyDatabase(
 export async function createTestDatabase(
   prefix = "test",
 ): Promise<TestDatabase> {
-  return createDatabase(prefix, TEMPLATE_DATABASE);
+  return createDatabase(prefix, templateDatabase());
 }
 
 async function createDatabase(

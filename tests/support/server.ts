@@ -87,12 +87,12 @@ export async function runServerToExit(
     {
       cwd: ROOT,
       env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      ...env,
-    } as NodeJS.ProcessEnv,
+        PATH: process.env.PATH,
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        ...env,
+      } as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
