@@ -67,8 +67,10 @@ async function start(config: Env): Promise<AppContext> {
 
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    // PGlite runs one query at a time however many connections it serves.
-    max: embedded ? 4 : config.DATABASE_POOL_SIZE,
+    // PGlite has a single session behind all socket connections, so a
+    // transaction on one connection would take in statements sent on another.
+    // One connection keeps transactions whole.
+    max: embedded ? 1 : config.DATABASE_POOL_SIZE,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
   });

@@ -110,7 +110,9 @@ export class EnvError extends Error {
 }
 
 /** Parses `source` and throws an EnvError listing every invalid variable. */
-export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function parseEnv(
+  source: Record<string, string | undefined> = process.env,
+): Env {
   const result = envSchema.safeParse(source);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -1,11 +1,9 @@
 // Runs every test: builds the app, then Vitest (unit and integration), then
 // Playwright (browser). The database server is TEST_DATABASE_URL when set,
 // else the PostgreSQL on 127.0.0.1:5432 when it answers, else an embedded
-// PGlite started here for the run. Extra arguments go to Vitest.
+// PGlite per test file. Extra arguments go to Vitest.
 import { spawn } from "node:child_process";
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
 import pg from "pg";
 
 const LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -27,6 +25,7 @@ async function reachable(url) {
 }
 
 async function pickDatabase() {
+  if (process.env.TEST_DATABASE_MODE === "embedded") return embedded();
   if (process.env.TEST_DATABASE_URL) {
     return {
       url: process.env.TEST_DATABASE_URL,
@@ -41,29 +40,16 @@ async function pickDatabase() {
       stop: async () => {},
     };
   }
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  const dataDir = path.join(tmpdir(), `inbox-test-${process.pid}`);
-  await rm(dataDir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir, extensions: { pg_trgm } });
-  const server = new PGLiteSocketServer({
-    db,
-    host: "127.0.0.1",
-    port: 0,
-    maxConnections: 32,
-  });
-  await server.start();
-  const port = server.getServerConn().split(":").pop();
+  return embedded();
+}
+
+// No server: every test file starts an in-process PGlite of its own
+// (tests/support/database.ts), because one PGlite serves one database.
+function embedded() {
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
-    label: `embedded PGlite (${dataDir})`,
-    stop: async () => {
-      await server.stop();
-      await db.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    url: null,
+    label: "embedded PGlite, one per test file",
+    stop: async () => {},
   };
 }
 
@@ -91,7 +77,9 @@ const vitestArgs = args.filter((arg) => arg !== "--no-e2e");
 
 const database = await pickDatabase();
 console.log(`tests use the database server: ${database.label}`);
-const env = { TEST_DATABASE_URL: database.url };
+const env = database.url
+  ? { TEST_DATABASE_URL: database.url }
+  : { TEST_DATABASE_MODE: "embedded" };
 
 let failed = false;
 try {

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
+import { startEmbeddedDatabase } from "../../app/db/embedded.server";
+import { applyMigrations } from "../../app/db/migrate.server";
 
 /**
  * Each test file gets its own database, copied from a template that global
@@ -52,6 +57,7 @@ export interface TestDatabase {
 export async function createEmptyDatabase(
   prefix = "test",
 ): Promise<TestDatabase> {
+  if (isEmbeddedMode()) return createEmbeddedDatabase(prefix, false);
   return createDatabase(prefix, null);
 }
 
@@ -59,7 +65,36 @@ export async function createEmptyDatabase(
 export async function createTestDatabase(
   prefix = "test",
 ): Promise<TestDatabase> {
+  if (isEmbeddedMode()) return createEmbeddedDatabase(prefix, true);
   return createDatabase(prefix, templateDatabase());
+}
+
+/**
+ * True when no PostgreSQL server was found and each test database is an
+ * in-process PGlite instead (scripts/test.mjs sets TEST_DATABASE_MODE).
+ */
+export function isEmbeddedMode(): boolean {
+  return process.env.TEST_DATABASE_MODE === "embedded";
+}
+
+async function createEmbeddedDatabase(
+  prefix: string,
+  migrate: boolean,
+): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `${prefix}-`));
+  const embedded = await startEmbeddedDatabase({ dataDir, port: 0 });
+  if (migrate) await applyMigrations(embedded.url);
+  const pool = new pg.Pool({ connectionString: embedded.url, max: 2 });
+  return {
+    name: path.basename(dataDir),
+    url: embedded.url,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function createDatabase(

@@ -14,6 +14,8 @@ const TEMPLATE_LOCK_KEY = 4_242_001;
  * one for the same migration files exists, and exports its name to workers.
  */
 export default async function setup(): Promise<void> {
+  // Without a server each test file starts its own PGlite; no template.
+  if (process.env.TEST_DATABASE_MODE === "embedded") return;
   const migrations = await readMigrations(DEFAULT_MIGRATIONS_DIR);
   const hash = createHash("sha256")
     .update(
