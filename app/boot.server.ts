@@ -10,6 +10,7 @@ import { env, type Env } from "~/env.server";
 import type { IngestContext } from "~/ingest/context.server";
 import { RequestRecordWriter } from "~/ingest/request-records.server";
 import { flushLogs, logger } from "~/logger.server";
+import { flushSentry, initSentry } from "~/sentry.server";
 
 /** Everything the running server holds: one of each per process. */
 export interface AppContext extends IngestContext {
@@ -36,6 +37,7 @@ export function redactUrl(url: string): string {
 }
 
 async function start(config: Env): Promise<AppContext> {
+  initSentry(config.SENTRY_DSN, config.SENTRY_ENVIRONMENT);
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.DATABASE_URL;
   if (databaseUrl === undefined) {
@@ -96,6 +98,7 @@ async function start(config: Env): Promise<AppContext> {
     await prisma.$disconnect();
     await pool.end();
     await embedded?.stop();
+    await flushSentry(2000);
     flushLogs();
   });
   return context;

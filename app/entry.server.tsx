@@ -15,7 +15,6 @@ import { logger } from "~/logger.server";
 // so it shares one copy of the app state with the Remix routes.
 export { getApp, stopApp } from "~/boot.server";
 export { handleNodeWebhook } from "~/ingest/node-adapter.server";
-export { initSentry } from "~/sentry.server";
 
 const ABORT_DELAY_MS = 5_000;
 

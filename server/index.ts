@@ -31,7 +31,6 @@ interface EntryModule {
     request: IncomingMessage,
     response: ServerResponse,
   ) => Promise<void>;
-  initSentry: (dsn: string | undefined, environment?: string) => boolean;
   flushLogs?: () => void;
 }
 
@@ -49,7 +48,6 @@ try {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 }
-entry.initSentry(app.env.SENTRY_DSN, app.env.SENTRY_ENVIRONMENT);
 
 const remixHandler = createRequestHandler(
   build,

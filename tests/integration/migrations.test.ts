@@ -76,21 +76,24 @@ test("second run applies nothing", async () => {
 
 // PGlite serves every connection from one session, so its advisory locks
 // cannot separate concurrent runs; only one process may use its data anyway.
-test.skipIf(isEmbeddedMode())("concurrent runs apply each file once", async () => {
-  await withDatabase(async (db) => {
-    const results = await Promise.all([
-      applyMigrations(db.url, dir),
-      applyMigrations(db.url, dir),
-      applyMigrations(db.url, dir),
-    ]);
-    const total = results.reduce((sum, names) => sum + names.length, 0);
-    expect(total).toBe((await readMigrations(dir)).length);
-    const { rows } = await db.pool.query(
-      'SELECT count(*)::int AS n FROM "_prisma_migrations"',
-    );
-    expect(rows[0].n).toBe(total);
-  });
-});
+test.skipIf(isEmbeddedMode())(
+  "concurrent runs apply each file once",
+  async () => {
+    await withDatabase(async (db) => {
+      const results = await Promise.all([
+        applyMigrations(db.url, dir),
+        applyMigrations(db.url, dir),
+        applyMigrations(db.url, dir),
+      ]);
+      const total = results.reduce((sum, names) => sum + names.length, 0);
+      expect(total).toBe((await readMigrations(dir)).length);
+      const { rows } = await db.pool.query(
+        'SELECT count(*)::int AS n FROM "_prisma_migrations"',
+      );
+      expect(rows[0].n).toBe(total);
+    });
+  },
+);
 
 test("new migration file is applied on the next run", async () => {
   const extraDir = await mkdtemp(path.join(tmpdir(), "migrations-extra-"));
