@@ -94,7 +94,7 @@ test("percentiles match hand-computed bounds", async () => {
 });
 
 test("percentiles match histogramQuantile per bucket", async () => {
-  const histograms = [
+  const histograms: Record<number, number>[] = [
     { 0: 1 },
     { 5: 7, 6: 2, 40: 1 },
     { 12: 200, 13: 150, 30: 3, 63: 2 },
