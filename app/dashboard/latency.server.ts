@@ -2,47 +2,11 @@ import type pg from "pg";
 import { LATENCY_BUCKET_BOUNDS_MS } from "~/ingest/latency-histogram";
 import {
   LATENCY_RANGES,
-  type ChannelFilter,
+  type LatencyPoint,
   type LatencyRange,
-} from "./latency-range";
-
-/** The statistics of one time bucket and channel. */
-export interface LatencyPoint {
-  /** Start of the bucket, ISO 8601 in UTC. */
-  bucketStart: string;
-  /** The channel, "all" when channels are added together, "" when unknown. */
-  channel: string;
-  total: number;
-  accepted: number;
-  duplicate: number;
-  rejected: number;
-  meanMs: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  requestsPerMinute: number;
-  /** Duplicates as a percentage of all requests; null without requests. */
-  duplicateRatePercent: number | null;
-}
-
-export interface LatencySeriesQuery {
-  range: LatencyRange;
-  channel: ChannelFilter;
-  now: Date;
-  /** One series per channel instead of one for the whole filter. */
-  groupByChannel?: boolean;
-}
-
-export interface LatencySeries {
-  range: LatencyRange;
-  bucketMinutes: number;
-  /** Inclusive start of the first bucket, ISO 8601. */
-  start: string;
-  /** Exclusive end of the last bucket, ISO 8601. */
-  end: string;
-  /** Buckets with at least one request, ordered by time and channel. */
-  points: LatencyPoint[];
-}
+  type LatencySeries,
+  type LatencySeriesQuery,
+} from "./latency";
 
 /**
  * Sums the minute rows into buckets of $3 seconds, then reads each
@@ -182,18 +146,4 @@ function toPoint(row: LatencySeriesRow, bucketMinutes: number): LatencyPoint {
       ? (row.duplicate / row.total) * 100
       : null,
   };
-}
-
-/**
- * Lists the start of every bucket in the series window, so a chart can show
- * buckets without requests as gaps.
- */
-export function bucketStarts(series: LatencySeries): string[] {
-  const step = series.bucketMinutes * 60_000;
-  const starts: string[] = [];
-  const end = Date.parse(series.end);
-  for (let time = Date.parse(series.start); time < end; time += step) {
-    starts.push(new Date(time).toISOString());
-  }
-  return starts;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { bucketStarts } from "../../app/dashboard/latency";
 import {
-  bucketStarts,
   queryLatencySeries,
   rangeWindow,
 } from "../../app/dashboard/latency.server";
