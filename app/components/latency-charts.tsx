@@ -31,7 +31,7 @@ const CHANNEL_COLORS: Record<string, string> = {
   sms: "#d97706",
 };
 
-/** The chart key and legend name of a channel; "" is an unknown channel. */
+/** Returns the chart key and legend name of a channel ("" is unknown). */
 function channelName(channel: string): string {
   return channel === "" ? "unknown" : channel;
 }
@@ -59,7 +59,7 @@ function toRows(series: LatencySeries): ChartRow[] {
   });
 }
 
-/** One row per bucket with the p95 of each channel as a column. */
+/** Builds one row per bucket with the p95 of each channel as a column. */
 function toChannelRows(series: LatencySeries, channels: string[]): ChartRow[] {
   const byKey = new Map<string, LatencyPoint>(
     series.points.map((point) => [
@@ -132,8 +132,8 @@ function valueAxis(label: string) {
 }
 
 /**
- * The latency, throughput and duplicate-rate charts. They render in the
- * browser only, because Recharts measures its container. The table with the
+ * Renders the latency, throughput and duplicate-rate charts. They render in
+ * the browser only, because Recharts measures its container. The table with the
  * same numbers (`tableId`) is the view without JavaScript.
  */
 export function LatencyCharts({

@@ -6,8 +6,9 @@ import {
 import type { LatencyPoint, LatencyRange } from "~/dashboard/latency";
 
 /**
- * The numbers behind the latency charts, one row per bucket with requests.
- * It is the page's accessible view and its view without JavaScript.
+ * Renders the numbers behind the latency charts, one row per bucket with
+ * requests. The table is the page's accessible view and its view without
+ * JavaScript.
  */
 export function LatencyTable({
   id,

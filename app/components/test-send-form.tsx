@@ -6,7 +6,7 @@ const BUTTON =
   "rounded px-4 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:opacity-60";
 
 /**
- * The JSON editor of a test-send page. It posts `payload` and `intent`
+ * Renders the JSON editor of a test-send page. It posts `payload` and `intent`
  * (send, again or new-id) and shows validation errors under the field.
  */
 export function TestSendForm({
@@ -26,7 +26,7 @@ export function TestSendForm({
   const helpId = `payload-${channel}-help`;
 
   return (
-    <Form method="post" className="space-y-3" aria-busy={busy}>
+    <Form method="post" className="min-w-0 space-y-3" aria-busy={busy}>
       <div className="flex items-baseline justify-between gap-4">
         <label htmlFor="payload" className="font-medium">
           Payload JSON
@@ -39,7 +39,7 @@ export function TestSendForm({
           Reset to the example
         </Link>
       </div>
-      <p id={helpId} className="text-sm text-slate-600">
+      <p id={helpId} className="break-words text-sm text-slate-600">
         The body of POST /api/webhooks/test-multichannel. A message is stored
         once per channel and messageId.
       </p>

@@ -5,7 +5,7 @@ function formatMs(ms: number): string {
   return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
-/** The response of the last test send: status, latency, body and links. */
+/** Renders the response of the last test send: status, latency, body, link. */
 export function TestSendResultPanel({ result }: { result: TestSendResult }) {
   if (result.kind === "invalid") return null;
   if (result.kind === "failed") {
@@ -13,7 +13,7 @@ export function TestSendResultPanel({ result }: { result: TestSendResult }) {
       <section
         aria-labelledby="send-result-heading"
         aria-live="polite"
-        className="rounded border border-red-300 bg-red-50 p-4 text-red-800"
+        className="min-w-0 break-words rounded border border-red-300 bg-red-50 p-4 text-red-800"
       >
         <h2 id="send-result-heading" className="font-semibold">
           Request failed
@@ -28,7 +28,7 @@ export function TestSendResultPanel({ result }: { result: TestSendResult }) {
     <section
       aria-labelledby="send-result-heading"
       aria-live="polite"
-      className="space-y-3 rounded border border-slate-200 bg-white p-4"
+      className="min-w-0 space-y-3 rounded border border-slate-200 bg-white p-4"
     >
       <h2 id="send-result-heading" className="font-semibold">
         Response

@@ -10,11 +10,10 @@ import {
 
 /**
  * Sums the minute rows into buckets of $3 seconds, then reads each
- * percentile from the summed histogram: the percentile is the upper bound
- * ($4, one per histogram index) of the first histogram index whose
- * cumulative count reaches ceil(q * count), with a rank of at least 1.
- * This is the same rule as histogramQuantile in
- * app/ingest/latency-histogram.ts. Zero counts are dropped before the
+ * percentile from the summed histogram. A percentile q is the upper bound
+ * ($4 lists one per histogram index) of the first index whose cumulative
+ * count reaches ceil(q * count), with a rank of at least 1. This is the rule
+ * of histogramQuantile in app/ingest/latency-histogram.ts. Zero counts are dropped before the
  * window functions run, because most of the 64 buckets are empty.
  */
 const LATENCY_SERIES_SQL = `
@@ -89,7 +88,7 @@ interface LatencySeriesRow {
 
 /**
  * Returns the start (inclusive) and end (exclusive) of `range` ending with
- * the bucket that holds `now`, aligned to whole buckets in UTC.
+ * the bucket that contains `now`, aligned to whole buckets in UTC.
  */
 export function rangeWindow(
   range: LatencyRange,

@@ -12,9 +12,9 @@ import {
 
 export interface TestSendInput {
   channel: Channel;
-  /** The `payload` form field; null when the field is missing. */
+  /** The `payload` form field, or null when it is missing. */
   json: string | null;
-  /** The `intent` form field; null when the field is missing. */
+  /** The `intent` form field, or null when it is missing. */
   intent: string | null;
   /** Origin of this server, without a trailing slash. */
   origin: string;

@@ -69,7 +69,7 @@ export default function TestSendPage() {
         </p>
         <SendChannelTabs />
       </header>
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <TestSendForm channel={channel} example={example} result={result} />
         {result ? <TestSendResultPanel result={result} /> : null}
       </div>

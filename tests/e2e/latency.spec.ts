@@ -157,3 +157,20 @@ test("table renders without JavaScript", async ({ browser }) => {
   await expect(page.getByText("The charts need JavaScript")).toBeVisible();
   await context.close();
 });
+
+test("latency page fits a phone", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, server, db, "viewer");
+  await page.goto(`${server.url}/latency?range=24h`);
+  await expect(
+    page.getByRole("figure", { name: "Ingest latency (ms)" }),
+  ).toBeVisible();
+  const scrollWidth = await page.evaluate(
+    () => document.documentElement.scrollWidth,
+  );
+  expect(scrollWidth).toBeLessThanOrEqual(390);
+  await page.screenshot({
+    path: "test-results/screenshots/latency-phone.png",
+    fullPage: true,
+  });
+});

@@ -148,3 +148,19 @@ test("unknown channel returns 404", async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByText("No test-send page for channel")).toBeVisible();
 });
+
+test("send page fits a phone", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, server, db, "developer");
+  await page.goto(`${server.url}/send/sms`);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(statusOf(page)).toHaveText(/^(201 Created|409 Conflict)$/);
+  const scrollWidth = await page.evaluate(
+    () => document.documentElement.scrollWidth,
+  );
+  expect(scrollWidth).toBeLessThanOrEqual(390);
+  await page.screenshot({
+    path: "test-results/screenshots/send-phone.png",
+    fullPage: true,
+  });
+});

@@ -155,6 +155,7 @@ test("24h range sums 15-minute buckets", async () => {
     hist: { 30: 1 },
   });
   await insertMinute({ bucket: "2026-11-04T10:15:00Z", hist: { 4: 3 } });
+
   const series = await queryLatencySeries(db.pool, {
     range: "24h",
     channel: "all",
@@ -165,6 +166,7 @@ test("24h range sums 15-minute buckets", async () => {
     "2026-11-04T10:00:00.000Z",
     "2026-11-04T10:15:00.000Z",
   ]);
+
   const summed = add(add(first, second), third);
   const [bucket, next] = series.points;
   expect(bucket.total).toBe(21);
