@@ -99,7 +99,7 @@ server.listen(app.env.PORT, app.env.HOST, () => {
   );
 });
 
-/** The URL this process reaches itself at, for HOST and the bound port. */
+/** Returns the URL this process reaches itself at, for HOST and a port. */
 function loopbackUrl(host: string, port: number): string {
   if (host === "0.0.0.0") return `http://127.0.0.1:${port}`;
   if (host === "::") return `http://[::1]:${port}`;

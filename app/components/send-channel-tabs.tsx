@@ -7,7 +7,7 @@ const SEND_PAGES = [
   { to: "/send/provider", label: "Provider webhooks" },
 ] as const;
 
-/** Links between the test-send pages; the current page is marked. */
+/** Renders links between the test-send pages and marks the current one. */
 export function SendChannelTabs() {
   return (
     <nav aria-label="Test-send pages">

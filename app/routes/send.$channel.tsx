@@ -37,19 +37,37 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   };
 }
 
+/**
+ * Rejects a form whose declared size exceeds what the test endpoint could
+ * accept after URL decoding, which at most triples a JSON body.
+ */
+function checkFormSize(request: Request, bodyLimitBytes: number): void {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  const maxBytes = 3 * bodyLimitBytes + 1024;
+  if (declared > maxBytes) {
+    throw new Response(
+      `The form is ${declared} bytes, more than the maximum of ${maxBytes} bytes. The test endpoint accepts bodies up to BODY_LIMIT_BYTES (${bodyLimitBytes} bytes). Shorten the payload.`,
+      { status: 413, statusText: "Payload Too Large" },
+    );
+  }
+}
+
 export async function action({ request, params }: ActionFunctionArgs) {
   await requireRole(request, "developer");
   const channel = channelParam(params.channel);
+  const app = await getApp();
+  // NOTE: a chunked request has no Content-Length, so its form is read
+  // whole whatever its size.
+  checkFormSize(request, app.env.BODY_LIMIT_BYTES);
   const form = await request.formData();
   const payload = form.get("payload");
   const intent = form.get("intent");
-  const app = await getApp();
   const result = await runTestSend({
     channel,
     json: typeof payload === "string" ? payload : null,
     intent: typeof intent === "string" ? intent : null,
-    // NOTE: without listenUrl (remix vite:dev) the Host header of the
-    // request picks the target, which only a developer can set.
+    // NOTE: without listenUrl (remix vite:dev) the request's Host header
+    // picks the target, so a signed-in developer can aim it at another host.
     origin: app.listenUrl ?? new URL(request.url).origin,
   });
   return data(result, { status: result.kind === "invalid" ? 400 : 200 });

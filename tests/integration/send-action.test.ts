@@ -4,13 +4,18 @@ import { sessionCookie } from "../support/auth";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startServer, waitFor, type RunningServer } from "../support/server";
 
+const BODY_LIMIT_BYTES = 4096;
+
 let db: TestDatabase;
 let server: RunningServer;
 let cookie: string;
 
 beforeAll(async () => {
   db = await createTestDatabase("send");
-  server = await startServer({ DATABASE_URL: db.url });
+  server = await startServer({
+    DATABASE_URL: db.url,
+    BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES),
+  });
   cookie = await sessionCookie(server, db, "developer");
 });
 
@@ -225,4 +230,30 @@ test("form is prefilled with the example", async () => {
   );
   expect(html).toContain('href="/send/provider"');
   expect(html).toContain('<label for="payload"');
+});
+
+test("payload over the body limit gets 413", async () => {
+  const payload = JSON.stringify({
+    ...TEST_PAYLOAD_EXAMPLES.email,
+    messageId: "email-too-large-1",
+    text: "x".repeat(BODY_LIMIT_BYTES),
+  });
+  const { status, html } = await submit("email", {
+    payload,
+    intent: "send",
+  });
+  expect(status).toBe(200);
+  expect(sendStatus(html)).toBe("413 Payload Too Large");
+  expect(messageLink(html)).toBeNull();
+});
+
+test("oversized form is rejected with 413", async () => {
+  const before = await messageCount();
+  const { status, html } = await submit("email", {
+    payload: "x".repeat(3 * BODY_LIMIT_BYTES + 2048),
+    intent: "send",
+  });
+  expect(status).toBe(413);
+  expect(html).toContain("Shorten the payload");
+  expect(await messageCount()).toBe(before);
 });
