@@ -19,6 +19,12 @@ export interface AppContext extends IngestContext {
   embedded: EmbeddedDatabase | null;
   /** Functions run at shutdown, after the HTTP server stops accepting. */
   onShutdown: Array<() => Promise<void>>;
+  /**
+   * A loopback URL of the listening server, set by server/index.ts once it
+   * listens, so the server can call its own endpoints without trusting the
+   * Host header. It stays null under `remix vite:dev`.
+   */
+  listenUrl: string | null;
 }
 
 declare global {
@@ -92,6 +98,7 @@ async function start(config: Env): Promise<AppContext> {
     databaseUrl,
     embedded,
     onShutdown: [],
+    listenUrl: null,
   };
   context.onShutdown.push(async () => {
     await records.close();

@@ -25,6 +25,7 @@ interface EntryModule {
       SENTRY_DSN?: string;
       SENTRY_ENVIRONMENT?: string;
     };
+    listenUrl: string | null;
   }>;
   stopApp: () => Promise<void>;
   handleNodeWebhook: (
@@ -85,6 +86,7 @@ server.listen(app.env.PORT, app.env.HOST, () => {
   const address = server.address();
   const port =
     typeof address === "object" && address ? address.port : app.env.PORT;
+  app.listenUrl = loopbackUrl(app.env.HOST, port);
   console.log(
     JSON.stringify({
       level: 30,
@@ -94,6 +96,15 @@ server.listen(app.env.PORT, app.env.HOST, () => {
     }),
   );
 });
+
+/** Returns the URL this process reaches itself at, for HOST and a port. */
+function loopbackUrl(host: string, port: number): string {
+  if (host === "0.0.0.0") return `http://127.0.0.1:${port}`;
+  if (host === "::") return `http://[::1]:${port}`;
+  return host.includes(":")
+    ? `http://[${host}]:${port}`
+    : `http://${host}:${port}`;
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
