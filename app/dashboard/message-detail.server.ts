@@ -2,8 +2,7 @@ import type pg from "pg";
 import type { Channel, MediaItem, Outcome } from "~/ingest/message";
 import { UUID_PATTERN } from "./keyset.server";
 
-/** At most this many rows of each list on the detail page are read. */
-export const DETAIL_LIST_LIMIT = 200;
+import { DETAIL_LIST_LIMIT } from "./constants";
 
 export interface MessageDetail {
   id: string;

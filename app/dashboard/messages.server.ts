@@ -21,7 +21,8 @@ export interface MessageFilters {
   q: string | null;
 }
 
-export const MAX_SEARCH_LENGTH = 200;
+import { MAX_SEARCH_LENGTH } from "./constants";
+
 const MAX_PROVIDER_LENGTH = 64;
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;

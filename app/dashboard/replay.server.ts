@@ -3,10 +3,8 @@ import type pg from "pg";
 import { REPLAY_OF_HEADER } from "~/ingest/request-headers.server";
 import { TEST_ENDPOINT_PATH } from "~/ingest/test-endpoint.server";
 import { buildProviderReplay } from "~/ingest/providers/replay.server";
+import type { ReplayMode } from "./constants";
 import { isMessageId } from "./message-detail.server";
-
-export type ReplayMode = "unchanged" | "new";
-export const REPLAY_MODES: readonly ReplayMode[] = ["unchanged", "new"];
 
 /** Replayed requests that take longer than this are aborted. */
 export const REPLAY_TIMEOUT_MS = 10_000;

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { OUTCOMES, SUCCESS_OUTCOMES, type Outcome } from "~/ingest/message";
+import { SUCCESS_OUTCOMES, type Outcome } from "~/ingest/message";
+import { FAILURE_OUTCOMES } from "./constants";
 import {
   InvalidQueryError,
   keysetClause,
@@ -7,11 +8,6 @@ import {
   type Page,
   type PageRequest,
 } from "./keyset.server";
-
-/** Outcomes shown under Failed requests: every one that is not a success. */
-export const FAILURE_OUTCOMES: readonly Outcome[] = OUTCOMES.filter(
-  (outcome) => !SUCCESS_OUTCOMES.includes(outcome),
-);
 
 /** SQL list of the success outcomes; matches the partial failure index. */
 const SUCCESS_OUTCOME_SQL = SUCCESS_OUTCOMES.map((o) => `'${o}'`).join(", ");
@@ -113,20 +109,22 @@ export async function listFailures(
   const values: unknown[] = [];
   const outcomeCondition =
     outcome === null
-      ? `outcome NOT IN (${SUCCESS_OUTCOME_SQL})`
-      : `outcome = $${values.push(outcome)}`;
+      ? `r.outcome NOT IN (${SUCCESS_OUTCOME_SQL})`
+      : `r.outcome = $${values.push(outcome)}`;
   const keyset = keysetClause(
     page,
-    { time: "received_at", id: "id", idType: "bigint" },
+    // Qualified names, because ORDER BY id would sort the text alias.
+    { time: "r.received_at", id: "r.id", idType: "bigint" },
     values.length + 1,
   );
   values.push(...keyset.values);
   const { rows } = await pool.query<FailureRow>(
-    `SELECT id::text, request_id AS "requestId", received_at AS "receivedAt",
-       method, path, provider, channel, status, outcome,
-       error_message AS "errorMessage", excerpt, content_type AS "contentType",
-       content_length AS "contentLength", latency_ms AS "latencyMs"
-     FROM request_record
+    `SELECT r.id::text, r.request_id AS "requestId",
+       r.received_at AS "receivedAt", r.method, r.path, r.provider, r.channel,
+       r.status, r.outcome, r.error_message AS "errorMessage", r.excerpt,
+       r.content_type AS "contentType", r.content_length AS "contentLength",
+       r.latency_ms AS "latencyMs"
+     FROM request_record r
      WHERE ${outcomeCondition} AND ${keyset.where}
      ORDER BY ${keyset.orderBy} LIMIT ${keyset.limit}`,
     values,

@@ -20,7 +20,7 @@ export interface ChannelStats {
   latencyP99Ms: number | null;
 }
 
-export const STATS_WINDOW_HOURS = 24;
+import { STATS_WINDOW_HOURS } from "./constants";
 
 interface StatsRow {
   channel: string;

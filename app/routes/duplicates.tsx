@@ -5,7 +5,8 @@ import { getApp } from "~/boot.server";
 import { parseQuery } from "~/dashboard/http.server";
 import { BIGINT_ID_PATTERN, parsePageRequest } from "~/dashboard/keyset.server";
 import { listDuplicates } from "~/dashboard/requests.server";
-import { channelStats, STATS_WINDOW_HOURS } from "~/dashboard/stats.server";
+import { STATS_WINDOW_HOURS } from "~/dashboard/constants";
+import { channelStats } from "~/dashboard/stats.server";
 import {
   formatCount,
   formatDuration,

@@ -4,11 +4,8 @@ import { requireRole } from "~/auth/guard.server";
 import { getApp } from "~/boot.server";
 import { parseQuery } from "~/dashboard/http.server";
 import { BIGINT_ID_PATTERN, parsePageRequest } from "~/dashboard/keyset.server";
-import {
-  FAILURE_OUTCOMES,
-  listFailures,
-  parseFailureOutcome,
-} from "~/dashboard/requests.server";
+import { FAILURE_OUTCOMES } from "~/dashboard/constants";
+import { listFailures, parseFailureOutcome } from "~/dashboard/requests.server";
 import { formatTime } from "~/components/format";
 import {
   BUTTON_CLASS,

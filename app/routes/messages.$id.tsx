@@ -15,13 +15,11 @@ import { requireRole } from "~/auth/guard.server";
 import { getApp } from "~/boot.server";
 import {
   DETAIL_LIST_LIMIT,
-  getMessageDetail,
-} from "~/dashboard/message-detail.server";
-import {
   REPLAY_MODES,
-  replayMessage,
   type ReplayMode,
-} from "~/dashboard/replay.server";
+} from "~/dashboard/constants";
+import { getMessageDetail } from "~/dashboard/message-detail.server";
+import { replayMessage } from "~/dashboard/replay.server";
 import { formatMs, formatTime } from "~/components/format";
 import {
   ReplayResult,

@@ -8,9 +8,9 @@ import {
   describeFilters,
   listMessages,
   listProviders,
-  MAX_SEARCH_LENGTH,
   parseMessageFilters,
 } from "~/dashboard/messages.server";
+import { MAX_SEARCH_LENGTH } from "~/dashboard/constants";
 import { CHANNELS } from "~/ingest/message";
 import { CurlExample } from "~/components/curl-example";
 import { MessageTable } from "~/components/message-table";
