@@ -1,6 +1,13 @@
 import { Link } from "@remix-run/react";
 import { formatTime } from "./format";
-import { Cell, ChannelBadge, DataTable, HeaderCell, LINK_CLASS } from "./ui";
+import {
+  Cell,
+  ChannelBadge,
+  DataTable,
+  HeaderCell,
+  LINK_CLASS,
+  WIDE_SCREEN_ONLY,
+} from "./ui";
 
 /** The fields of a message row that the table shows. */
 export interface MessageTableRow {
@@ -16,7 +23,7 @@ export interface MessageTableRow {
   replayOfId: string | null;
 }
 
-/** A table of messages, each linking to its detail page. */
+/** Renders messages as table rows, each linking to its detail page. */
 export function MessageTable({
   caption,
   rows,
@@ -30,11 +37,11 @@ export function MessageTable({
         <tr>
           <HeaderCell>Received</HeaderCell>
           <HeaderCell>Channel</HeaderCell>
-          <HeaderCell>Provider</HeaderCell>
+          <HeaderCell className={WIDE_SCREEN_ONLY}>Provider</HeaderCell>
           <HeaderCell>From</HeaderCell>
-          <HeaderCell>To</HeaderCell>
+          <HeaderCell className={WIDE_SCREEN_ONLY}>To</HeaderCell>
           <HeaderCell>Message</HeaderCell>
-          <HeaderCell>Duplicates</HeaderCell>
+          <HeaderCell className={WIDE_SCREEN_ONLY}>Duplicates</HeaderCell>
         </tr>
       </thead>
       <tbody className="divide-y divide-slate-100">
@@ -48,10 +55,12 @@ export function MessageTable({
             <Cell>
               <ChannelBadge channel={row.channel} />
             </Cell>
-            <Cell>{row.provider}</Cell>
+            <Cell className={WIDE_SCREEN_ONLY}>{row.provider}</Cell>
             <Cell className="break-all">{row.sender}</Cell>
-            <Cell className="break-all">{row.recipient}</Cell>
-            <Cell className="min-w-[16rem]">
+            <Cell className={`break-all ${WIDE_SCREEN_ONLY}`}>
+              {row.recipient}
+            </Cell>
+            <Cell className="min-w-[12rem]">
               {row.subject ? (
                 <span className="block font-medium">{row.subject}</span>
               ) : null}
@@ -62,7 +71,7 @@ export function MessageTable({
                 </span>
               ) : null}
             </Cell>
-            <Cell className="text-right tabular-nums">
+            <Cell className={`text-right tabular-nums ${WIDE_SCREEN_ONLY}`}>
               {row.duplicateCount}
             </Cell>
           </tr>

@@ -1,21 +1,11 @@
 import { Link } from "@remix-run/react";
+import type { ReplayOutcome } from "~/dashboard/replay.server";
 import { formatMs } from "./format";
 import { LINK_CLASS } from "./ui";
 
-/** What a replay action returns to the page; see replayMessage. */
+/** What the replay action returns: a replay outcome or an invalid form. */
 export type ReplayResultData =
-  | {
-      kind: "sent";
-      mode: "unchanged" | "new";
-      url: string;
-      status: number;
-      body: string;
-      latencyMs: number;
-      newMessageId: string | null;
-    }
-  | { kind: "unavailable"; provider: string }
-  | { kind: "failed"; error: string }
-  | { kind: "invalid"; error: string };
+  ReplayOutcome | { kind: "invalid"; error: string };
 
 /** Shows the HTTP status, latency and body of a replayed request. */
 export function ReplayResult({ result }: { result: ReplayResultData }) {

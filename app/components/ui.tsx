@@ -9,7 +9,7 @@ export const BUTTON_CLASS = `rounded bg-indigo-600 px-3 py-1.5 text-sm font-medi
 export const SECONDARY_BUTTON_CLASS = `rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 ${FOCUS_RING}`;
 export const LINK_CLASS = `text-indigo-700 underline-offset-2 hover:underline ${FOCUS_RING} rounded`;
 
-/** A table that scrolls sideways on narrow screens instead of overflowing. */
+/** Renders a table that scrolls sideways on narrow screens. */
 export function DataTable({
   caption,
   children,
@@ -27,11 +27,20 @@ export function DataTable({
   );
 }
 
-export function HeaderCell({ children }: { children: ReactNode }) {
+/** Hides a column on phones. Put it on the header cell and on each cell. */
+export const WIDE_SCREEN_ONLY = "hidden md:table-cell";
+
+export function HeaderCell({
+  children,
+  className = "",
+}: {
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <th
       scope="col"
-      className="whitespace-nowrap bg-slate-50 px-3 py-2 font-semibold text-slate-700"
+      className={`whitespace-nowrap bg-slate-50 px-3 py-2 font-semibold text-slate-700 ${className}`}
     >
       {children}
     </th>

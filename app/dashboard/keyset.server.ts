@@ -30,7 +30,10 @@ export interface Page<Row> {
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
-/** A 400 response whose text names the query parameter and the fix. */
+/**
+ * An invalid URL query parameter. parseQuery turns it into a 400 response
+ * whose text names the parameter and the fix.
+ */
 export class InvalidQueryError extends Error {
   constructor(
     public readonly parameter: string,

@@ -43,11 +43,11 @@ export function withFreshMessageId(payload: unknown): unknown {
 
 /**
  * Re-sends a stored message over HTTP through the app's own ingest
- * endpoint at `origin`, with X-Replay-Of set to its id. "unchanged" sends
- * the stored payload as it is, which the endpoint rejects as a duplicate;
- * "new" gives it a fresh message id so it is stored as a new message.
- * Provider messages go through buildProviderReplay, which signs them.
- * Returns null when no message has this id.
+ * endpoint at `origin`, with X-Replay-Of set to its id. Mode "unchanged"
+ * sends the stored payload as it is, so the endpoint rejects it as a
+ * duplicate. Mode "new" gives it a fresh message id, so it is stored as a
+ * new message. Provider messages go through buildProviderReplay, which
+ * signs them. Returns null when no message has this id.
  */
 export async function replayMessage(
   pool: pg.Pool,

@@ -9,8 +9,13 @@ import {
   type PageRequest,
 } from "./keyset.server";
 
-/** SQL list of the success outcomes; matches the partial failure index. */
-const SUCCESS_OUTCOME_SQL = SUCCESS_OUTCOMES.map((o) => `'${o}'`).join(", ");
+/**
+ * SQL list of the success outcomes. It must equal the list in the predicate
+ * of request_record_failure_received_at_id_idx, or the index is not used.
+ */
+const SUCCESS_OUTCOME_SQL = SUCCESS_OUTCOMES.map(
+  (outcome) => `'${outcome}'`,
+).join(", ");
 
 export interface DuplicateRow {
   /** request_record id, as text because it is a bigint. */
@@ -83,7 +88,7 @@ export interface FailureRow {
   latencyMs: number;
 }
 
-/** Reads the outcome filter of the failures page; empty means all. */
+/** Reads the outcome filter of the failures page, null for all outcomes. */
 export function parseFailureOutcome(params: URLSearchParams): Outcome | null {
   const outcome = params.get("outcome") || null;
   if (outcome === null) return null;
@@ -98,8 +103,8 @@ export function parseFailureOutcome(params: URLSearchParams): Outcome | null {
 
 /**
  * Returns one page of rejected requests, newest first, optionally of one
- * outcome. With an outcome the (outcome, received_at, id) index is read;
- * without, the partial index of failures from the dashboard migration.
+ * outcome. With an outcome, PostgreSQL reads the (outcome, received_at, id)
+ * index. Without one, it reads the partial index of failures.
  */
 export async function listFailures(
   pool: pg.Pool,

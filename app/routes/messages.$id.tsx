@@ -11,6 +11,7 @@ import {
   useLoaderData,
   useNavigation,
 } from "@remix-run/react";
+import type { ReactNode } from "react";
 import { requireRole } from "~/auth/guard.server";
 import { getApp } from "~/boot.server";
 import {
@@ -84,7 +85,7 @@ export default function MessageDetailPage() {
   const navigation = useNavigation();
   const replaying = navigation.state === "submitting";
 
-  const fields: [string, React.ReactNode][] = [
+  const fields: [string, ReactNode][] = [
     ["Channel", <ChannelBadge key="c" channel={message.channel} />],
     ["Provider", message.provider],
     ["Received", formatTime(message.receivedAt)],

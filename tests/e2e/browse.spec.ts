@@ -279,6 +279,7 @@ test("log pages through older messages", async ({ page }, testInfo) => {
   await expect(page).toHaveURL(/before=/);
   await expect(rows).toHaveCount(51);
   expect(await rows.nth(1).textContent()).not.toBe(firstRow);
+  await screenshot(page, testInfo, "messages-older");
 
   await page.getByRole("link", { name: "Older →" }).click();
   await expect(rows.nth(1)).toBeVisible();
@@ -319,5 +320,8 @@ test("log is usable on a phone", async ({ page }, testInfo) => {
   await expect(page.getByLabel("Search")).toBeVisible();
   const width = await page.evaluate(() => document.body.scrollWidth);
   expect(width).toBeLessThanOrEqual(390);
+  // Phones show the sender column but hide recipient and provider.
+  await expect(page.getByRole("columnheader", { name: "From" })).toBeVisible();
+  await expect(page.getByRole("columnheader", { name: "To" })).toBeHidden();
   await screenshot(page, testInfo, "messages-phone");
 });
