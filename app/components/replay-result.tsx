@@ -3,7 +3,7 @@ import type { ReplayOutcome } from "~/dashboard/replay.server";
 import { formatMs } from "./format";
 import { LINK_CLASS } from "./ui";
 
-/** What the replay action returns: a replay outcome or an invalid form. */
+/** Result of the replay action: a replay outcome, or an error for a bad form. */
 export type ReplayResultData =
   ReplayOutcome | { kind: "invalid"; error: string };
 

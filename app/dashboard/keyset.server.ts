@@ -151,8 +151,8 @@ export function toPage<Row extends { id: string; receivedAt: Date }>(
   const first = rows[0];
   const last = rows[rows.length - 1];
 
-  // Coming from a cursor means rows exist on the side we came from, unless
-  // they were deleted since; the page is then empty and shows a link back.
+  // A page reached through a cursor has rows on the side it came from. The
+  // exception is rows deleted since, and the Pager then offers "Newest".
   const hasOlder = page.direction === "older" ? hasMore : page.cursor !== null;
   const hasNewer = page.direction === "newer" ? hasMore : page.cursor !== null;
   return {

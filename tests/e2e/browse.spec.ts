@@ -314,6 +314,24 @@ test("unknown message id shows 404", async ({ page }) => {
   expect(malformed?.status()).toBe(404);
 });
 
+test("forms work without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, server, db, "developer");
+
+  await page.goto(server.url + "/messages");
+  await page.getByLabel("Search").fill(MESSAGES.whatsapp.text);
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(/q=whatsapp/);
+  const rows = page.getByRole("table").getByRole("row");
+  await expect(rows).toHaveCount(2);
+
+  await page.goto(`${server.url}/messages/${ids.whatsapp}`);
+  await page.getByRole("button", { name: "Replay unchanged" }).click();
+  await expect(page.getByRole("status")).toContainText("HTTP 409");
+  await context.close();
+});
+
 test("log is usable on a phone", async ({ page }, testInfo) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(server.url + "/messages");
