@@ -1,6 +1,6 @@
 import { TEST_PAYLOAD_EXAMPLES } from "~/ingest/test-payload";
 
-/** A curl command that posts the sms example to the test endpoint. */
+/** Renders a curl command that posts the sms example to the test endpoint. */
 export function CurlExample({ origin }: { origin: string }) {
   const body = JSON.stringify(TEST_PAYLOAD_EXAMPLES.sms);
   const command =

@@ -49,7 +49,7 @@ export function encodeCursor(cursor: Cursor): string {
 }
 
 /**
- * Parses a cursor; `idPattern` checks the id part (a UUID for messages, a
+ * Parses a cursor. `idPattern` checks the id part (a UUID for messages, a
  * bigint for request records).
  */
 export function decodeCursor(

@@ -45,7 +45,7 @@ function parseDate(name: "from" | "to", value: string | null): Date | null {
   return plainDate && name === "to" ? new Date(date.getTime() + DAY_MS) : date;
 }
 
-/** Reads the message filters from URL parameters; empty fields mean "any". */
+/** Reads the message filters from URL parameters. An empty field means any. */
 export function parseMessageFilters(params: URLSearchParams): MessageFilters {
   const channel = params.get("channel") || null;
   if (channel !== null && !(CHANNELS as readonly string[]).includes(channel)) {
@@ -133,6 +133,9 @@ export async function listMessages(
   if (filters.q) {
     // Each column has a pg_trgm GIN index, so the OR becomes a BitmapOr of
     // index scans for patterns of three or more characters.
+    // NOTE: a shorter pattern has no trigram, so PostgreSQL walks the time
+    // index and filters. A rare one- or two-character term can read the
+    // whole table before it fills a page.
     const pattern = bind(`%${escapeLike(filters.q)}%`);
     conditions.push(
       `(sender ILIKE ${pattern} OR recipient ILIKE ${pattern} OR subject ILIKE ${pattern} OR text_preview ILIKE ${pattern})`,

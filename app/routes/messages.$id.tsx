@@ -14,24 +14,25 @@ import {
 import type { ReactNode } from "react";
 import { requireRole } from "~/auth/guard.server";
 import { getApp } from "~/boot.server";
-import {
-  DETAIL_LIST_LIMIT,
-  REPLAY_MODES,
-  type ReplayMode,
-} from "~/dashboard/constants";
+import { REPLAY_MODES, type ReplayMode } from "~/dashboard/constants";
 import { getMessageDetail } from "~/dashboard/message-detail.server";
 import { replayMessage } from "~/dashboard/replay.server";
-import { formatMs, formatTime } from "~/components/format";
+import { formatTime } from "~/components/format";
+import {
+  HeadersBlock,
+  MediaList,
+  PayloadBlock,
+  ReplayList,
+  RequestTimeline,
+  StatusEvents,
+} from "~/components/message-sections";
 import {
   ReplayResult,
   type ReplayResultData,
 } from "~/components/replay-result";
 import {
   BUTTON_CLASS,
-  Cell,
   ChannelBadge,
-  DataTable,
-  HeaderCell,
   LINK_CLASS,
   SECONDARY_BUTTON_CLASS,
 } from "~/components/ui";
@@ -179,169 +180,12 @@ export default function MessageDetailPage() {
         {replay ? <ReplayResult result={replay} /> : null}
       </section>
 
-      <section aria-labelledby="timeline-heading">
-        <h2 id="timeline-heading" className="text-lg font-semibold">
-          Requests that carried this message
-        </h2>
-        <DataTable caption="Requests that carried this message">
-          <thead>
-            <tr>
-              <HeaderCell>Time</HeaderCell>
-              <HeaderCell>Request</HeaderCell>
-              <HeaderCell>Status</HeaderCell>
-              <HeaderCell>Outcome</HeaderCell>
-              <HeaderCell>Latency</HeaderCell>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {timeline.map((row) => (
-              <tr key={row.id}>
-                <Cell className="whitespace-nowrap">
-                  {formatTime(row.receivedAt)}
-                </Cell>
-                <Cell className="break-all">
-                  {row.method} {row.path}
-                  <span className="block text-xs text-slate-500">
-                    {row.requestId}
-                  </span>
-                </Cell>
-                <Cell className="tabular-nums">{row.status}</Cell>
-                <Cell>{row.outcome}</Cell>
-                <Cell className="tabular-nums">{formatMs(row.latencyMs)}</Cell>
-              </tr>
-            ))}
-          </tbody>
-        </DataTable>
-        {timeline.length === 0 ? (
-          <p className="mt-2 text-sm text-slate-600">
-            No request records yet; they are written a moment after the request.
-          </p>
-        ) : null}
-        {timeline.length === DETAIL_LIST_LIMIT ? (
-          <p className="mt-2 text-sm text-slate-600">
-            Showing the first {DETAIL_LIST_LIMIT} requests.
-          </p>
-        ) : null}
-      </section>
-
-      <section aria-labelledby="replays-heading">
-        <h2 id="replays-heading" className="text-lg font-semibold">
-          Replays of this message
-        </h2>
-        {replays.length === 0 ? (
-          <p className="text-sm text-slate-600">None.</p>
-        ) : (
-          <ul className="mt-1 list-disc pl-6 text-sm">
-            {replays.map((row) => (
-              <li key={row.id}>
-                <Link to={`/messages/${row.id}`} className={LINK_CLASS}>
-                  {row.id}
-                </Link>{" "}
-                at {formatTime(row.receivedAt)}
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
-
-      <section aria-labelledby="status-heading">
-        <h2 id="status-heading" className="text-lg font-semibold">
-          Status events
-        </h2>
-        {statusEvents.length === 0 ? (
-          <p className="text-sm text-slate-600">None received.</p>
-        ) : (
-          <DataTable caption="Status events">
-            <thead>
-              <tr>
-                <HeaderCell>Time</HeaderCell>
-                <HeaderCell>Status</HeaderCell>
-                <HeaderCell>Error code</HeaderCell>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {statusEvents.map((row) => (
-                <tr key={row.id}>
-                  <Cell>{formatTime(row.receivedAt)}</Cell>
-                  <Cell>{row.status}</Cell>
-                  <Cell>{row.errorCode ?? "–"}</Cell>
-                </tr>
-              ))}
-            </tbody>
-          </DataTable>
-        )}
-      </section>
-
-      <section aria-labelledby="media-heading">
-        <h2 id="media-heading" className="text-lg font-semibold">
-          Media and attachments
-        </h2>
-        {message.media.length === 0 ? (
-          <p className="text-sm text-slate-600">None.</p>
-        ) : (
-          <ul className="mt-1 list-disc pl-6 text-sm">
-            {message.media.map((item, index) => (
-              <li key={index} className="break-all">
-                {item.name ?? item.url ?? `item ${index + 1}`}
-                {item.contentType ? ` (${item.contentType})` : ""}
-                {item.size !== undefined ? `, ${item.size} bytes` : ""}
-                {item.url && /^https?:\/\//i.test(item.url) ? (
-                  <>
-                    {" "}
-                    <a
-                      href={item.url}
-                      rel="noreferrer noopener"
-                      target="_blank"
-                      className={LINK_CLASS}
-                    >
-                      open
-                    </a>
-                  </>
-                ) : null}
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
-
-      <details className="rounded border border-slate-200 bg-white p-3">
-        <summary className="cursor-pointer font-semibold">
-          Payload
-          {message.rawBodyBytes !== null
-            ? ` (raw body ${message.rawBodyBytes} bytes)`
-            : ""}
-        </summary>
-        <pre className="mt-2 max-h-[32rem] overflow-auto text-xs">
-          {JSON.stringify(message.payload, null, 2)}
-        </pre>
-      </details>
-
-      <details className="rounded border border-slate-200 bg-white p-3">
-        <summary className="cursor-pointer font-semibold">
-          Stored headers
-        </summary>
-        <DataTable caption="Stored request headers">
-          <thead>
-            <tr>
-              <HeaderCell>Name</HeaderCell>
-              <HeaderCell>Value</HeaderCell>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {Object.entries(message.headers).map(([name, value]) => (
-              <tr key={name}>
-                <th
-                  scope="row"
-                  className="px-3 py-2 text-left font-mono font-normal"
-                >
-                  {name}
-                </th>
-                <Cell className="break-all font-mono">{value}</Cell>
-              </tr>
-            ))}
-          </tbody>
-        </DataTable>
-      </details>
+      <RequestTimeline timeline={timeline} />
+      <ReplayList replays={replays} />
+      <StatusEvents statusEvents={statusEvents} />
+      <MediaList media={message.media} />
+      <PayloadBlock message={message} />
+      <HeadersBlock headers={message.headers} />
     </article>
   );
 }
