@@ -314,6 +314,46 @@ test("unknown message id shows 404", async ({ page }) => {
   expect(malformed?.status()).toBe(404);
 });
 
+test("invalid filter shows 400", async ({ page }) => {
+  const response = await page.goto(`${server.url}/messages?channel=fax`);
+  expect(response?.status()).toBe(400);
+  await expect(
+    page.getByText(/channel must be one of email, whatsapp, sms/),
+  ).toBeVisible();
+
+  const cursor = await page.goto(`${server.url}/failures?before=yesterday`);
+  expect(cursor?.status()).toBe(400);
+  await expect(
+    page.getByText(/before is not a valid page cursor/),
+  ).toBeVisible();
+});
+
+test("media link allows only http", async ({ page }) => {
+  const id = randomUUID();
+  await db.pool.query(
+    `INSERT INTO message (id, channel, provider, dedup_key, dedup_kind, sender,
+       recipient, text_preview, payload, headers, media)
+     VALUES ($1, 'whatsapp', 'meta', $2, 'id', '+14155550100', '+14155550199',
+       'media', '{}', '{}', $3)`,
+    [
+      id,
+      `id:${id}`,
+      JSON.stringify([
+        { url: "javascript:alert(1)", contentType: "image/png" },
+        { url: "https://example.com/a.png", contentType: "image/png" },
+      ]),
+    ],
+  );
+  await page.goto(`${server.url}/messages/${id}`);
+  const media = page.getByRole("region", { name: "Media and attachments" });
+  await expect(media.getByRole("listitem")).toHaveCount(2);
+  await expect(media.getByRole("link", { name: "open" })).toHaveCount(1);
+  await expect(media.getByRole("link", { name: "open" })).toHaveAttribute(
+    "href",
+    "https://example.com/a.png",
+  );
+});
+
 test("forms work without JavaScript", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();

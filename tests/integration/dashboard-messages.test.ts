@@ -310,6 +310,12 @@ test("parseMessageFilters rejects to before from", () => {
   );
 });
 
+test("parseMessageFilters rejects long search text", () => {
+  expect(() => filters(`q=${"a".repeat(201)}`)).toThrow(
+    /at most 200 characters, got 201/,
+  );
+});
+
 test("parseMessageFilters treats empty fields as any", () => {
   expect(filters("channel=&provider=&from=&to=&q=")).toEqual(NO_FILTERS);
 });
