@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, expect, test } from "vitest";
+import {
+  replayMessage,
+  withFreshMessageId,
+} from "../../app/dashboard/replay.server";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { insertMessage } from "../support/dashboard-rows";
+import { startServer, type RunningServer } from "../support/server";
+
+const ENDPOINT = "/api/webhooks/test-multichannel";
+
+let db: TestDatabase;
+let server: RunningServer;
+
+beforeAll(async () => {
+  db = await createTestDatabase("dash_replay");
+  server = await startServer({ DATABASE_URL: db.url });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+async function post(body: unknown): Promise<string> {
+  const response = await fetch(server.url + ENDPOINT, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  const { id } = (await response.json()) as { id: string };
+  return id;
+}
+
+test("replay unchanged is a 409 duplicate", async () => {
+  const id = await post({
+    channel: "sms",
+    from: "+14155550100",
+    to: "+14155550199",
+    text: "replay me",
+    messageId: "replay-test-1",
+  });
+  const result = await replayMessage(db.pool, id, "unchanged", server.url);
+  expect(result?.kind).toBe("sent");
+  if (result?.kind !== "sent") return;
+  expect(result.status).toBe(409);
+  expect(result.newMessageId).toBeNull();
+  expect(result.body).toContain(id);
+  expect(result.latencyMs).toBeGreaterThan(0);
+  const { rows } = await db.pool.query(
+    "SELECT duplicate_count FROM message WHERE id = $1",
+    [id],
+  );
+  expect(rows[0].duplicate_count).toBe(1);
+});
+
+test("replay as new stores a linked message", async () => {
+  const id = await post({
+    channel: "email",
+    from: "ana@example.com",
+    to: "support@example.com",
+    subject: "Replay as new",
+    text: "hello",
+    messageId: "replay-test-2",
+  });
+  const result = await replayMessage(db.pool, id, "new", server.url);
+  expect(result?.kind).toBe("sent");
+  if (result?.kind !== "sent") return;
+  expect(result.status).toBe(201);
+  expect(result.newMessageId).not.toBeNull();
+  const { rows } = await db.pool.query(
+    "SELECT replay_of_id, external_id, subject FROM message WHERE id = $1",
+    [result.newMessageId],
+  );
+  expect(rows[0].replay_of_id).toBe(id);
+  expect(rows[0].external_id).toMatch(/^replay-[0-9a-f-]{36}$/);
+  expect(rows[0].subject).toBe("Replay as new");
+});
+
+test("replay as new stores a hash-keyed message", async () => {
+  const id = await post({
+    channel: "sms",
+    from: "+14155550100",
+    to: "+14155550199",
+    text: "no message id here",
+  });
+  const unchanged = await replayMessage(db.pool, id, "unchanged", server.url);
+  expect(unchanged?.kind).toBe("sent");
+  if (unchanged?.kind === "sent") expect(unchanged.status).toBe(409);
+
+  const result = await replayMessage(db.pool, id, "new", server.url);
+  expect(result?.kind).toBe("sent");
+  if (result?.kind === "sent") expect(result.status).toBe(201);
+});
+
+test("replay of a provider message is unavailable", async () => {
+  const id = await insertMessage(db.pool, {
+    provider: "twilio",
+    receivedAt: new Date(),
+  });
+  const result = await replayMessage(db.pool, id, "new", server.url);
+  expect(result).toEqual({ kind: "unavailable", provider: "twilio" });
+});
+
+test("replay of an unknown message is null", async () => {
+  expect(
+    await replayMessage(
+      db.pool,
+      "00000000-0000-4000-8000-000000000000",
+      "new",
+      server.url,
+    ),
+  ).toBeNull();
+  expect(await replayMessage(db.pool, "nope", "new", server.url)).toBeNull();
+});
+
+test("replay to an unreachable origin fails", async () => {
+  const id = await post({
+    channel: "sms",
+    from: "+14155550100",
+    to: "+14155550199",
+    text: "unreachable",
+    messageId: "replay-test-3",
+  });
+  const result = await replayMessage(db.pool, id, "new", "http://127.0.0.1:9");
+  expect(result?.kind).toBe("failed");
+});
+
+test("withFreshMessageId keeps other fields", () => {
+  const next = withFreshMessageId({ channel: "sms", messageId: "a" }) as {
+    channel: string;
+    messageId: string;
+  };
+  expect(next.channel).toBe("sms");
+  expect(next.messageId).toMatch(/^replay-/);
+  expect(next.messageId).not.toBe("a");
+});
