@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { startAuth } from "~/auth/bootstrap.server";
 import { PrismaClient } from "~/generated/prisma/client";
 import {
   startEmbeddedDatabase,
@@ -96,6 +97,7 @@ async function start(config: Env): Promise<AppContext> {
     await embedded?.stop();
     flushLogs();
   });
+  await startAuth(context);
   return context;
 }
 

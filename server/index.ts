@@ -32,6 +32,10 @@ interface EntryModule {
     response: ServerResponse,
   ) => Promise<void>;
   initSentry: (dsn: string | undefined, environment?: string) => boolean;
+  applySecurityPolicy: (
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => boolean;
   flushLogs?: () => void;
 }
 
@@ -73,6 +77,8 @@ const assets = sirv(path.resolve(path.dirname(buildPath), "../client"), {
 const WEBHOOK_PREFIX = "/api/webhooks/";
 
 const server = createServer((request, response) => {
+  // Security headers for every response, and 403 for cross-site POSTs.
+  if (!entry.applySecurityPolicy(request, response)) return;
   if (request.url?.startsWith(WEBHOOK_PREFIX)) {
     void entry.handleNodeWebhook(request, response);
     return;

@@ -1,6 +1,12 @@
-import type { MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { requireRole } from "~/auth/guard.server";
 
 export const meta: MetaFunction = () => [{ title: "Webhook inbox" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireRole(request, "viewer");
+  return null;
+}
 
 export default function Overview() {
   return (
