@@ -64,7 +64,7 @@ export function ErrorBoundary() {
   );
 }
 
-/** The text of a thrown response: a string body or a JSON `message`. */
+/** Extracts the text of a thrown response: a string body or a JSON `message`. */
 function errorResponseMessage(data: unknown): string | null {
   if (typeof data === "string") return data;
   if (typeof data === "object" && data !== null && "message" in data) {

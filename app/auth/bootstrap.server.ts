@@ -10,7 +10,7 @@ import { ensureFirstAdmin } from "./users.server";
 
 let loginRateLimiter: LoginRateLimiter | undefined;
 
-/** The login rate limiter that startAuth built. */
+/** Returns the login rate limiter that startAuth built. */
 export function getLoginRateLimiter(): LoginRateLimiter {
   if (!loginRateLimiter) {
     throw new Error("startAuth() has not run; getApp() runs it at boot");
@@ -52,6 +52,12 @@ export async function startAuth(app: AppContext): Promise<void> {
         "created the first admin from ADMIN_EMAIL",
       );
     }
+  } else if (
+    (await app.prisma.user.count({ where: { role: "admin" } })) === 0
+  ) {
+    logger.warn(
+      "no admin user exists, so nobody can manage users; set ADMIN_EMAIL and ADMIN_PASSWORD, or stop the server and run: npm run user:create -- --email you@example.com --role admin",
+    );
   }
 
   const limiter = await createLoginRateLimiter(config);

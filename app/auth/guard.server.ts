@@ -4,9 +4,10 @@
  * Contract: every dashboard loader and action calls requireRole() first.
  * A request without a valid session gets a redirect to /login (GET) or a
  * 401 (other methods and JSON requests). A user whose role is too low gets
- * a 403. State-changing requests must also come from our own origin (see
- * origin.server.ts); server/index.ts checks that for every path, and
- * requireRole checks it again for servers that do not run server/index.ts.
+ * a 403. State-changing requests must also come from our own origin, as
+ * origin.server.ts defines it. server/index.ts checks that for every path,
+ * and requireRole checks it again for servers that do not run
+ * server/index.ts.
  */
 import { getApp } from "~/boot.server";
 import { assertSameOrigin } from "~/security/origin.server";
@@ -82,8 +83,9 @@ function unauthenticated(request: Request): Response {
 }
 
 /**
- * Returns the signed-in user when their role is at least `role`; otherwise
- * throws a redirect to /login (no session) or a 403 response (role too low).
+ * Returns the signed-in user when their role is at least `role`. Otherwise
+ * it throws a redirect to /login or a 401 when there is no session, and a
+ * 403 when the role is too low.
  */
 export async function requireRole(
   request: Request,

@@ -15,7 +15,7 @@ import { logger } from "~/logger.server";
  * successful login clears its email's count but not its IP's. The counters
  * live in Redis when REDIS_URL is set, so every instance shares them, and
  * in process memory otherwise. When Redis fails, each instance falls back to
- * its own memory counters until Redis answers again.
+ * its own memory counters until Redis responds again.
  */
 
 export const LOGIN_RATE_LIMIT_WINDOW_SECONDS = 15 * 60;

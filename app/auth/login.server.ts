@@ -31,7 +31,7 @@ export interface LoginActionData {
 }
 
 /**
- * The client address for rate limiting: the first X-Forwarded-For entry
+ * Returns the client address for rate limiting: the first X-Forwarded-For entry
  * when TRUST_PROXY is on, else the socket's peer address.
  */
 export function clientIpOf(

@@ -1,9 +1,9 @@
 import { hash, verify } from "@node-rs/argon2";
 
 /**
- * Password hashing with argon2id (the @node-rs/argon2 default algorithm) at
- * the library's default cost: 19 MiB of memory, 2 passes, 1 thread, which is
- * the OWASP Password Storage Cheat Sheet's minimum for argon2id.
+ * Password hashing with argon2id at the @node-rs/argon2 2.x default cost
+ * (19 MiB of memory, 2 passes, 1 thread, per its index.d.ts). Hashes are
+ * PHC strings, so a later change of cost still verifies older hashes.
  */
 
 export const PASSWORD_MIN_LENGTH = 12;

@@ -25,7 +25,7 @@ export function safeRedirectPath(value: unknown, fallback = "/"): string {
   return url.pathname + url.search + url.hash;
 }
 
-/** The /login URL that returns to `path` after signing in. */
+/** Builds the /login URL that returns to `path` after signing in. */
 export function loginPath(path: string): string {
   const target = safeRedirectPath(path, "/");
   return target === "/"

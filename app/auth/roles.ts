@@ -6,7 +6,7 @@
 export const ROLES = ["viewer", "developer", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Whether `role` is `minimum` or a role above it. */
+/** Returns whether `role` is `minimum` or a role above it. */
 export function hasRole(role: Role, minimum: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
 }

@@ -9,13 +9,16 @@ import type { Env } from "~/env.server";
 
 /**
  * Login sessions in a signed cookie. The cookie stores only the user id and
- * a fingerprint of the password hash; the guard re-reads the user on every
- * request, so a role change or deletion applies at once and a password reset
- * ends the user's other sessions. The signature (HMAC-SHA256 with
+ * a fingerprint of the password hash. The guard re-reads the user on every
+ * request, so a role change or deletion applies at once, and a password
+ * reset ends the user's other sessions. The signature (HMAC-SHA256 with
  * SESSION_SECRET) stops a client from editing the cookie, but the content is
- * readable, so it holds nothing secret.
+ * readable, so it contains nothing secret.
+ *
+ * NOTE: logging out clears the cookie in the browser, but a copy of the
+ * cookie stays valid until it expires or the password changes, because no
+ * server-side session list exists to revoke it from.
  */
-
 export const SESSION_COOKIE_NAME = "inbox_session";
 
 interface SessionData {
@@ -61,7 +64,7 @@ function sessionStorage(config: SessionConfig): SessionStorage<SessionData> {
       path: "/",
       maxAge: Math.round(config.SESSION_MAX_AGE_HOURS * 3600),
       secrets: [sessionSecret(config).secret],
-      // Set per response by commitOptions(), from the request's scheme.
+      // Overridden per response by isSecureRequest(), from the request's scheme.
       secure: false,
     },
   });
@@ -69,7 +72,7 @@ function sessionStorage(config: SessionConfig): SessionStorage<SessionData> {
 }
 
 /**
- * Whether the browser reached us over https: the request URL's scheme, or
+ * Tells whether the browser reached us over https: the request URL's scheme, or
  * X-Forwarded-Proto when TRUST_PROXY is on. SESSION_COOKIE_SECURE overrides
  * both.
  */
@@ -86,7 +89,7 @@ export function isSecureRequest(
   return forwarded?.split(",")[0].trim().toLowerCase() === "https";
 }
 
-/** A short fingerprint of a password hash; it changes when the hash does. */
+/** Computes a short fingerprint of a password hash, which changes with it. */
 export function passwordStamp(passwordHash: string): string {
   return createHash("sha256").update(passwordHash).digest("hex").slice(0, 16);
 }

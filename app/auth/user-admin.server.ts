@@ -14,7 +14,7 @@ import {
   UserNotFoundError,
 } from "./users.server";
 
-/** The forms of the Users page, told apart by their `intent` field. */
+/** The forms of the Users page, distinguished by their `intent` field. */
 export const USER_INTENTS = ["create", "role", "password", "delete"] as const;
 export type UserIntent = (typeof USER_INTENTS)[number];
 
@@ -54,7 +54,7 @@ export interface UserActionData {
   fieldErrors: Record<string, string>;
   formError?: string;
   success?: string;
-  /** What the create form held, so a rejected form keeps its values. */
+  /** Values of the create form, sent back so a rejected form keeps them. */
   values?: { email: string; role: string };
 }
 

@@ -13,7 +13,7 @@ export const STATIC_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The Content-Security-Policy. Scripts must come from this origin or carry
+ * Builds the Content-Security-Policy. Scripts must come from this origin or carry
  * `nonce`, which Remix puts on its inline hydration scripts. Styles allow
  * 'unsafe-inline' because React and recharts write style="" attributes,
  * which a nonce cannot cover; stylesheets still come only from this origin.
@@ -40,7 +40,7 @@ export function contentSecurityPolicy(
   ].join("; ");
 }
 
-/** Every security header, with the CSP for `nonce` when one is given. */
+/** Returns every security header, with the CSP for `nonce` when given. */
 export function securityHeaders(
   options: { nonce?: string; development?: boolean } = {},
 ): Record<string, string> {

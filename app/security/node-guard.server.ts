@@ -8,11 +8,12 @@ import { crossSiteRejection } from "./origin.server";
 /**
  * The first step for every request the Node server receives: sets the
  * security headers on the response, then rejects cross-site state-changing
- * requests with 403. Returns false when it has answered the request.
+ * requests with 403. Returns false when it has already sent the response.
  *
  * Headers set here with setHeader() are merged into the later writeHead()
- * of sirv, Remix and the webhook pipeline; those win on a clash, which lets
- * HTML documents send their own Content-Security-Policy with a nonce.
+ * of sirv, Remix and the webhook pipeline. The writeHead() value wins on a
+ * clash, so HTML documents can send their own Content-Security-Policy with
+ * a nonce.
  */
 export function applySecurityPolicy(
   request: IncomingMessage,

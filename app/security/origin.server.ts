@@ -39,7 +39,7 @@ function firstValue(value: string | null | undefined): string | undefined {
   return first ? first : undefined;
 }
 
-/** The origins a same-site form on this app posts from. */
+/** Returns the origins that a same-site form on this app posts from. */
 export function ownOrigins(
   request: OriginCheckRequest,
   config: OriginConfig,
@@ -95,7 +95,7 @@ export function crossSiteRejection(
   return `The ${sourceName} header (${source ?? "invalid"}) is not this dashboard's origin, so the request was rejected as cross-site. Send it from the dashboard; behind a proxy, set PUBLIC_URL or TRUST_PROXY.`;
 }
 
-/** crossSiteRejection for a Fetch API Request. */
+/** Applies crossSiteRejection to a Fetch API Request. */
 export function crossSiteRejectionOf(
   request: Request,
   config: OriginConfig,

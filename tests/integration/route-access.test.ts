@@ -86,7 +86,7 @@ test.for(ROUTES)(
   async ({ method, path, minimum }, context) => {
     const allowed = await send(method, path, cookies[minimum]);
     // NOTE: a route that does not exist in this build gives 404 to every
-    // role, which says nothing about access, so its row is skipped. The
+    // role, which does not test access, so its row is skipped. The
     // message row inserted in beforeAll keeps /messages/:id from a 404.
     if (allowed.status === 404) context.skip();
     expect(allowed.status, `${minimum} status`).not.toBe(401);

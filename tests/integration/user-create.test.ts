@@ -26,7 +26,12 @@ function runScript(
     ["--import", "tsx", "scripts/user-create.ts", ...args],
     {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, DATABASE_URL: db.url, ...env },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "production",
+        DATABASE_URL: db.url,
+        ...env,
+      } as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
