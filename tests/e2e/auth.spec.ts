@@ -123,3 +123,36 @@ test("pages load without CSP violations", async ({ page }) => {
   await page.waitForFunction(() => "__remixRouter" in window);
   expect(violations).toEqual([]);
 });
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("admin changes a role", async ({ page }) => {
+    await signIn(page, server, db, "admin");
+    const user = await createTestUser(db, "viewer");
+    await page.goto(`${server.url}/users`);
+    await page.getByLabel(`Role of ${user.email}`).selectOption("developer");
+    await page
+      .getByRole("row", { name: new RegExp(user.email) })
+      .getByRole("button", { name: "Change role" })
+      .click();
+    await expect(page.getByRole("status")).toHaveText(
+      "Changed the role to developer.",
+    );
+    const { rows } = await db.pool.query(
+      "SELECT role FROM app_user WHERE id = $1",
+      [user.id],
+    );
+    expect(rows[0]?.role).toBe("developer");
+  });
+
+  test("wrong password shows an inline error", async ({ page }) => {
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("Email").fill("nobody@example.test");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toHaveText(
+      "The email or password is wrong. Check both and try again.",
+    );
+  });
+});

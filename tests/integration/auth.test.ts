@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { createTestUser, logInWithFetch } from "../support/auth";
-import { startServer, type RunningServer } from "../support/server";
+import {
+  runServerToExit,
+  startServer,
+  type RunningServer,
+} from "../support/server";
 
 const ADMIN_EMAIL = "First.Admin@Example.com";
 const ADMIN_PASSWORD = "first-admin-password";
@@ -66,6 +70,29 @@ test("ADMIN_EMAIL creates the first admin", async () => {
   expect(server.output.join("\n")).toContain(
     "created the first admin from ADMIN_EMAIL",
   );
+});
+
+test("ADMIN_EMAIL is ignored once an admin exists", async () => {
+  const restarted = await startServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: "second.admin@example.test",
+    ADMIN_PASSWORD: "second-admin-password",
+  });
+  await restarted.stop();
+  const { rows } = await db.pool.query(
+    "SELECT email FROM app_user WHERE email = 'second.admin@example.test'",
+  );
+  expect(rows).toHaveLength(0);
+  expect(restarted.output.join("\n")).not.toContain("created the first admin");
+});
+
+test("ADMIN_EMAIL without ADMIN_PASSWORD stops boot", async () => {
+  const result = await runServerToExit({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: "lonely@example.test",
+  });
+  expect(result.code).toBe(1);
+  expect(result.output).toContain("ADMIN_PASSWORD: missing");
 });
 
 test("bootstrap admin can log in", async () => {

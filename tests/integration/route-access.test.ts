@@ -81,6 +81,10 @@ function isLoginRedirect(response: Response): boolean {
   );
 }
 
+test("boot warns when no admin exists", () => {
+  expect(server.output.join("\n")).toContain("no admin user exists");
+});
+
 test.for(ROUTES)(
   "$method $path needs $minimum",
   async ({ method, path, minimum }, context) => {
