@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { startAuth } from "~/auth/bootstrap.server";
 import { PrismaClient } from "~/generated/prisma/client";
 import {
   startEmbeddedDatabase,
@@ -108,6 +109,7 @@ async function start(config: Env): Promise<AppContext> {
     await flushSentry(2000);
     flushLogs();
   });
+  await startAuth(context);
   return context;
 }
 

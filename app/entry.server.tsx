@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import * as Sentry from "@sentry/remix";
 import type {
@@ -9,12 +10,15 @@ import { createReadableStreamFromReadable } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
+import { NonceProvider } from "~/components/nonce";
 import { logger } from "~/logger.server";
+import { securityHeaders } from "~/security/headers.server";
 
 // The Node server in server/ reaches these through the build's entry module,
 // so it shares one copy of the app state with the Remix routes.
 export { getApp, stopApp } from "~/boot.server";
 export { handleNodeWebhook } from "~/ingest/node-adapter.server";
+export { applySecurityPolicy } from "~/security/node-guard.server";
 
 const ABORT_DELAY_MS = 5_000;
 
@@ -38,18 +42,32 @@ export default function handleRequest(
   remixContext: EntryContext,
   _loadContext: AppLoadContext,
 ) {
+  // A fresh nonce per document lets Remix's inline hydration scripts run
+  // under a CSP that allows no other inline script.
+  const nonce = randomBytes(16).toString("base64");
+  const headers = securityHeaders({
+    nonce,
+    development: process.env.NODE_ENV === "development",
+  });
+  for (const [name, value] of Object.entries(headers)) {
+    responseHeaders.set(name, value);
+  }
   const readyEvent = isbot(request.headers.get("user-agent") ?? "")
     ? "onAllReady"
     : "onShellReady";
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
     const { pipe, abort } = renderToPipeableStream(
-      <RemixServer
-        context={remixContext}
-        url={request.url}
-        abortDelay={ABORT_DELAY_MS}
-      />,
+      <NonceProvider value={nonce}>
+        <RemixServer
+          context={remixContext}
+          url={request.url}
+          abortDelay={ABORT_DELAY_MS}
+          nonce={nonce}
+        />
+      </NonceProvider>,
       {
+        nonce,
         [readyEvent]() {
           shellRendered = true;
           const body = new PassThrough();

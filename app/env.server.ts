@@ -96,6 +96,10 @@ export const envSchema = z.object({
   RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_DURATION_SECONDS: z.coerce.number().int().min(1).default(60),
   LOGIN_RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(10),
+  LOGIN_RATE_LIMIT_KEY_PREFIX: z.string().min(1).default("inbox:login"),
+  SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(8760).default(12),
+  // Unset: the session cookie is Secure when the request came over https.
+  SESSION_COOKIE_SECURE: booleanString.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

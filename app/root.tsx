@@ -12,6 +12,7 @@ import {
 import type { ReactNode } from "react";
 import { getOptionalUser } from "~/auth/guard.server";
 import { AppShell } from "~/components/app-shell";
+import { useNonce } from "~/components/nonce";
 import stylesheet from "~/tailwind.css?url";
 
 export const links: LinksFunction = () => [
@@ -25,6 +26,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export function Layout({ children }: { children: ReactNode }) {
   const data = useRouteLoaderData<typeof loader>("root");
+  const nonce = useNonce();
   return (
     <html lang="en" className="h-full bg-slate-50">
       <head>
@@ -35,8 +37,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body className="h-full font-sans text-slate-900">
         <AppShell user={data?.user ?? null}>{children}</AppShell>
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );
@@ -52,9 +54,7 @@ export function ErrorBoundary() {
     ? `${error.status} ${error.statusText}`
     : "Error";
   const detail = isRouteErrorResponse(error)
-    ? typeof error.data === "string"
-      ? error.data
-      : null
+    ? errorResponseMessage(error.data)
     : "Something went wrong. The error was logged.";
   return (
     <section className="mx-auto max-w-xl">
@@ -62,4 +62,13 @@ export function ErrorBoundary() {
       {detail ? <p className="mt-2 text-slate-700">{detail}</p> : null}
     </section>
   );
+}
+
+/** Extracts the text of a thrown response: a string body or a JSON `message`. */
+function errorResponseMessage(data: unknown): string | null {
+  if (typeof data === "string") return data;
+  if (typeof data === "object" && data !== null && "message" in data) {
+    return typeof data.message === "string" ? data.message : null;
+  }
+  return null;
 }

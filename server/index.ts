@@ -32,6 +32,10 @@ interface EntryModule {
     request: IncomingMessage,
     response: ServerResponse,
   ) => Promise<void>;
+  applySecurityPolicy: (
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => boolean;
   flushLogs?: () => void;
 }
 
@@ -72,6 +76,8 @@ const assets = sirv(path.resolve(path.dirname(buildPath), "../client"), {
 const WEBHOOK_PREFIX = "/api/webhooks/";
 
 const server = createServer((request, response) => {
+  // Security headers for every response, and 403 for cross-site POSTs.
+  if (!entry.applySecurityPolicy(request, response)) return;
   if (request.url?.startsWith(WEBHOOK_PREFIX)) {
     void entry.handleNodeWebhook(request, response);
     return;

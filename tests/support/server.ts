@@ -31,6 +31,9 @@ export async function startServer(
         PORT: "0",
         LOG_LEVEL: "info",
         REQUEST_LOG_FLUSH_MS: "20",
+        // Every test signs in from 127.0.0.1, so the default of 10 logins
+        // per 15 minutes per IP would end a test file early.
+        LOGIN_RATE_LIMIT_POINTS: "10000",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
