@@ -11,10 +11,7 @@ export interface ProviderFixture {
   body_base64?: string;
 }
 
-const FIXTURE_DIR = path.resolve(
-  import.meta.dirname,
-  "../fixtures/providers",
-);
+const FIXTURE_DIR = path.resolve(import.meta.dirname, "../fixtures/providers");
 
 export function loadFixture(name: string): ProviderFixture {
   return JSON.parse(
