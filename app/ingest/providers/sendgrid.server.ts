@@ -92,7 +92,19 @@ export function verifySendgridSignature(
       );
 }
 
-/** Decodes `bytes` with a charset label, falling back to UTF-8. */
+/**
+ * Characters of windows-1252 bytes 0x80 to 0x9f. WHATWG maps the labels
+ * latin1, iso-8859-1 and us-ascii to windows-1252 too.
+ */
+const WINDOWS_1252_HIGH =
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+/**
+ * Decodes `bytes` with a charset label, falling back to UTF-8 for an unknown
+ * label. Node 20's TextDecoder decodes windows-1252 as ISO-8859-1, which
+ * turns bytes 0x80 to 0x9f (such as the euro sign) into control characters,
+ * so that range is mapped here.
+ */
 export function decodeCharset(
   bytes: Buffer,
   label: string | undefined,
@@ -103,7 +115,15 @@ export function decodeCharset(
   } catch {
     decoder = new TextDecoder("utf-8");
   }
-  return decoder.decode(bytes);
+  if (decoder.encoding !== "windows-1252") return decoder.decode(bytes);
+  let text = "";
+  for (const byte of bytes) {
+    text +=
+      byte >= 0x80 && byte <= 0x9f
+        ? WINDOWS_1252_HIGH[byte - 0x80]
+        : String.fromCharCode(byte);
+  }
+  return text;
 }
 
 function charsetsOf(body: MultipartBody): Record<string, string> {
