@@ -86,7 +86,7 @@ export const envSchema = z.object({
   DUPLICATE_STATUS_MAILGUN: duplicateStatus,
   DUPLICATE_STATUS_POSTMARK: duplicateStatus,
   DUPLICATE_STATUS_RESEND: duplicateStatus,
-  /** A fixed server clock for timestamped signatures; read only in tests. */
+  /** A fixed server clock for timestamped signatures, used only in tests. */
   TEST_CLOCK_ISO: z.iso
     .datetime({ offset: true })
     .optional()

@@ -19,7 +19,7 @@ export function loadFixture(name: string): ProviderFixture {
   ) as ProviderFixture;
 }
 
-/** The secrets the fixtures were signed with, as server env vars. */
+/** Reads the secrets the fixtures were signed with, as server env vars. */
 export function fixtureSecrets(): Record<string, string> {
   return JSON.parse(
     readFileSync(path.join(FIXTURE_DIR, "test-secrets.json"), "utf8"),

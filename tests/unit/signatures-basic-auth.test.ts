@@ -1,4 +1,5 @@
 import { expect, test } from "vitest";
+import { rejectionMessage } from "../support/verification";
 import {
   basicAuthorization,
   verifyBasicAuth,
@@ -19,9 +20,7 @@ test("wrong password fails", () => {
 
 test("missing header fails", () => {
   const result = verifyBasicAuth(CREDENTIALS, undefined);
-  expect(!result.ok && result.message).toContain(
-    "Authorization header is missing",
-  );
+  expect(rejectionMessage(result)).toContain("Authorization header is missing");
 });
 
 test("bearer scheme fails", () => {

@@ -1,4 +1,5 @@
 import { expect, test } from "vitest";
+import { rejectionMessage, rejectionStatus } from "../support/verification";
 import {
   mailgunSignature,
   MAX_TIMESTAMP_AGE_SECONDS,
@@ -38,7 +39,7 @@ test("changed token fails", () => {
     NOW,
   );
   expect(result.ok).toBe(false);
-  expect(!result.ok && result.status).toBe(406);
+  expect(rejectionStatus(result)).toBe(406);
 });
 
 test("changed timestamp fails", () => {
@@ -56,7 +57,7 @@ test("other key fails", () => {
 
 test("missing token fails", () => {
   const result = verifyMailgunSignature(KEY, fields({ token: undefined }), NOW);
-  expect(!result.ok && result.message).toBe("token is missing");
+  expect(rejectionMessage(result)).toBe("token is missing");
 });
 
 test("old timestamp is rejected", () => {
@@ -64,11 +65,11 @@ test("old timestamp is rejected", () => {
     NOW.getTime() + (MAX_TIMESTAMP_AGE_SECONDS + 1) * 1000,
   );
   const result = verifyMailgunSignature(KEY, fields(), later);
-  expect(!result.ok && result.message).toContain("seconds old");
+  expect(rejectionMessage(result)).toContain("seconds old");
 });
 
 test("future timestamp is rejected", () => {
   const earlier = new Date(NOW.getTime() - 301_000);
   const result = verifyMailgunSignature(KEY, fields(), earlier);
-  expect(!result.ok && result.message).toContain("in the future");
+  expect(rejectionMessage(result)).toContain("in the future");
 });

@@ -1,4 +1,5 @@
 import { expect, test } from "vitest";
+import { rejectionMessage } from "../support/verification";
 import {
   metaSignature,
   verifyMetaSignature,
@@ -39,7 +40,7 @@ test("other secret fails", () => {
 test("missing header fails", () => {
   const result = verifyMetaSignature(SECRET, BODY, undefined);
   expect(result.ok).toBe(false);
-  expect(!result.ok && result.message).toBe(
+  expect(rejectionMessage(result)).toBe(
     "X-Hub-Signature-256 header is missing",
   );
 });

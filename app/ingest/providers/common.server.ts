@@ -45,7 +45,7 @@ export function hmac(
   return createHmac(algorithm, key).update(data).digest();
 }
 
-/** A failed signature or credentials check, with the status to answer. */
+/** A failed signature or credentials check, with the response status. */
 export interface Rejection {
   ok: false;
   status: number;
@@ -66,7 +66,7 @@ export function rejected(
   return { ok: false, status, outcome, message };
 }
 
-/** The 401, 403 or 406 answer for a failed verification. Nothing is stored. */
+/** Builds the 401, 403 or 406 response for a failed verification. */
 export function rejectionResult(
   verification: Rejection,
   provider: Provider,
@@ -106,9 +106,9 @@ export const SECRET_VARIABLES: Record<Provider, string> = {
 };
 
 /**
- * Decides what to do for a provider whose secret is not set: with
- * ALLOW_UNSIGNED_WEBHOOKS=true the request goes on unverified with a warning
- * (returns null); otherwise the 503 "not configured" answer.
+ * Handles a provider whose secret is not set. With
+ * ALLOW_UNSIGNED_WEBHOOKS=true it logs a warning and returns null, so the
+ * request goes on unverified. Otherwise it returns the 503 response.
  */
 export function unconfiguredResult(
   provider: Provider,
@@ -137,7 +137,7 @@ export function unconfiguredResult(
   );
 }
 
-/** A 400 for a malformed body, naming the field; nothing is stored. */
+/** Builds the 400 response for a malformed body, naming the field. */
 export function invalidResult(
   provider: Provider,
   channel: Channel | null,
@@ -230,7 +230,7 @@ export async function storeStatusUpdate(
   return { inserted: rows.length > 0 };
 }
 
-/** What a provider request carried, after verification and parsing. */
+/** The messages and status updates of one verified provider request. */
 export interface ProviderDelivery {
   messages: NormalizedMessage[];
   statuses: StatusUpdate[];
@@ -273,8 +273,8 @@ export async function storeDelivery(
 }
 
 /**
- * The status of a stored delivery: the provider's duplicate status when every
- * entry was a duplicate, else 200.
+ * Returns the response status of a stored delivery: the provider's duplicate
+ * status when every entry was a duplicate, else 200.
  */
 export function deliveryStatus(
   entries: RecordEntry[],
@@ -287,7 +287,7 @@ export function deliveryStatus(
   return allDuplicates ? duplicateStatusOf(env, provider) : 200;
 }
 
-/** Builds the JSON acknowledgement most providers get. */
+/** Builds the JSON acknowledgement that every provider but Twilio gets. */
 export function acknowledgement(
   provider: Provider,
   entries: RecordEntry[],
@@ -312,7 +312,7 @@ export function acknowledgement(
   };
 }
 
-/** The X-Replay-Of UUID of a signed provider request, or null. */
+/** Returns the X-Replay-Of UUID of a signed provider request, or null. */
 export function replayOfId(request: InboundRequest): string | null {
   const value = replayOfHeader(request);
   return value === "invalid" ? null : value;
@@ -323,7 +323,7 @@ export function parseForm(body: Buffer): URLSearchParams {
   return new URLSearchParams(body.toString("utf8"));
 }
 
-/** A form field's first value, or undefined when absent. */
+/** Returns a form field's first value, or undefined when it is absent. */
 export function field(form: URLSearchParams, name: string): string | undefined {
   return form.get(name) ?? undefined;
 }
@@ -347,7 +347,7 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
-/** A 415 unless the request's Content-Type is one of `types`, else null. */
+/** Returns a 415 response unless the Content-Type is one of `types`. */
 export function unsupportedMediaType(
   request: InboundRequest,
   types: readonly string[],
@@ -365,7 +365,7 @@ export function unsupportedMediaType(
   );
 }
 
-/** Turns an InvalidFieldError into its 400 answer and re-raises the rest. */
+/** Turns an InvalidFieldError into its 400 response and re-raises others. */
 export function invalidFieldResult(
   error: unknown,
   provider: Provider,

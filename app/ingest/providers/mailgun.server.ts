@@ -41,7 +41,7 @@ import {
 import { parseMultipart, type MultipartFile } from "./multipart.server";
 import { logger } from "~/logger.server";
 
-/** The status for a rejected signature: 406 tells Mailgun not to retry. */
+/** The status for a rejected signature, because Mailgun stops retrying on 406. */
 export const MAILGUN_REJECT_STATUS = 406;
 
 /** Mailgun retries for 8 hours; older timestamps are rejected. */

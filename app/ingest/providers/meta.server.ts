@@ -56,7 +56,7 @@ export function verifyMetaSignature(
   return VERIFIED;
 }
 
-/** Answers the subscription handshake GET. */
+/** Handles the subscription handshake GET by echoing hub.challenge. */
 export function handleMetaHandshake(
   request: InboundRequest,
   context: IngestContext,
@@ -130,7 +130,7 @@ function stringAt(value: Json, key: string, path: string): string {
 
 const MEDIA_TYPES = ["image", "video", "audio", "document", "sticker"];
 
-/** A readable text for each message type; media arrive as ids. */
+/** Builds a readable text for each message type. Media arrive as ids. */
 function textOf(message: Json): { text: string; media: MediaItem[] } {
   const type = typeof message.type === "string" ? message.type : "unknown";
   const body = message[type];

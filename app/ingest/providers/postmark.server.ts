@@ -94,7 +94,7 @@ function attachmentsOf(json: Json, maxBytes: number): MediaItem[] {
   });
 }
 
-/** The payload without attachment bytes, which `media` keeps when small. */
+/** Drops attachment bytes from the payload, because `media` keeps them. */
 function payloadOf(json: Json): Json {
   if (!Array.isArray(json.Attachments)) return json;
   return {

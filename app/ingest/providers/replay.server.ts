@@ -64,8 +64,8 @@ function twilioReplay(
 }
 
 /**
- * A Meta batch may carry several messages, so a replay as new re-sends only
- * this message, under a new id, in an envelope of its own.
+ * Re-sends the raw batch, or as new only this message under a new id in an
+ * envelope of its own, because a Meta batch may carry several messages.
  */
 function metaReplay(
   message: StoredProviderMessage,
@@ -195,8 +195,8 @@ function resendReplay(
 
 /**
  * Builds the signed request that re-sends `message`. Unchanged, the raw body
- * goes out again and the endpoint records a duplicate; with `asNew`, the
- * provider's message id is replaced by a fresh one so it is stored again.
+ * goes out again and the endpoint records a duplicate. With `asNew`, the
+ * provider's message id is replaced by a fresh one, so it is stored again.
  * Timestamped schemes (Mailgun, Resend) are signed at `now`. Returns null
  * when the message cannot be replayed.
  */

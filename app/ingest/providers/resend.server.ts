@@ -5,7 +5,7 @@
  * keyed with the base64 secret after `whsec_`. Any listed signature may
  * match, so keys can rotate. A timestamp more than five minutes away from
  * the server clock is rejected, which bounds the replay of a captured
- * request; dedup on webhook-id turns a replay inside the window into a
+ * request. Dedup on webhook-id turns a replay inside the window into a
  * duplicate. Svix sends the same headers with the `svix-` prefix.
  */
 import { readBody } from "../body.server";

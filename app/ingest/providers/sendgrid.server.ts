@@ -1,9 +1,9 @@
 /**
- * SendGrid Inbound Parse. Posts are multipart/form-data, unsigned unless the
- * Parse setting has a security policy; then SendGrid signs timestamp + body
- * with ECDSA (P-256, SHA-256) and sends the base64 DER signature and the
- * timestamp in X-Twilio-Email-Event-Webhook-Signature and -Timestamp,
- * checked against the public key in SENDGRID_VERIFICATION_KEY.
+ * SendGrid Inbound Parse. Posts are multipart/form-data and unsigned unless
+ * the Parse setting has a security policy. With a policy, SendGrid signs
+ * timestamp + body with ECDSA (P-256, SHA-256). The base64 DER signature and
+ * the timestamp arrive in X-Twilio-Email-Event-Webhook-Signature and
+ * -Timestamp, and are checked against SENDGRID_VERIFICATION_KEY.
  *
  * Default mode sends the parsed fields with a `charsets` JSON naming each
  * field's charset; raw mode sends the whole MIME message in `email`.
@@ -57,9 +57,9 @@ export function sendgridPublicKey(value: string): KeyObject {
 /**
  * Verifies SendGrid's ECDSA signature over timestamp + body.
  *
- * NOTE: no timestamp window is applied because SendGrid documents none for
- * Inbound Parse and retries for up to 72 hours; a replayed post is caught by
- * the Message-ID dedup instead.
+ * NOTE: no timestamp window is applied, because SendGrid documents none for
+ * Inbound Parse and retries for up to 72 hours. The Message-ID dedup turns a
+ * replayed post into a duplicate instead.
  */
 export function verifySendgridSignature(
   publicKey: KeyObject,
@@ -141,7 +141,7 @@ function charsetsOf(body: MultipartBody): Record<string, string> {
   }
 }
 
-/** Every text field decoded with the charset SendGrid declares for it. */
+/** Decodes every text field with the charset SendGrid declares for it. */
 function decodedFields(body: MultipartBody): Record<string, string> {
   const charsets = charsetsOf(body);
   const fields: Record<string, string> = {};

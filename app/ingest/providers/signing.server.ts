@@ -63,7 +63,7 @@ function hex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
 
-/** A new Twilio-style message sid such as SM followed by 32 hex digits. */
+/** Generates a Twilio-style message sid: SM and 32 hex digits. */
 export function newTwilioSid(prefix = "SM"): string {
   return prefix + hex(16);
 }

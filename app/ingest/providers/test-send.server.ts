@@ -68,8 +68,8 @@ async function recordsOf(
  * stored. Twilio signs against PUBLIC_URL when set, else `origin`.
  *
  * NOTE: `origin` comes from the dashboard request's Host header, so a
- * developer could point the request at another host; only paths under
- * /api/webhooks/ are ever posted.
+ * developer could point the request at another host. Only paths under
+ * /api/webhooks/ are posted.
  */
 export async function sendProviderTest(
   app: AppContext,

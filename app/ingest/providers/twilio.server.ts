@@ -27,7 +27,7 @@ import {
   verifyTwilioSignature,
 } from "./twilio-signature.server";
 
-/** The empty TwiML answer: Twilio sends no reply message. */
+/** The empty TwiML response, so Twilio sends no reply message. */
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 const FORM_TYPE = "application/x-www-form-urlencoded";
@@ -40,7 +40,7 @@ export function twilioAddress(value: string): string {
     : value;
 }
 
-/** The fields of a GET query or a form-encoded POST body. */
+/** Reads the fields of a GET query or a form-encoded POST body. */
 async function readParams(
   request: InboundRequest,
   context: IngestContext,
