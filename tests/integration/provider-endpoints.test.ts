@@ -774,3 +774,96 @@ test("replay of resend and postmark", async () => {
     expect(copies, provider).toHaveLength(1);
   }
 });
+
+test("mailgun multipart keeps attachments", async () => {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const token = randomBytes(25).toString("hex");
+  const { body, contentType } = multipart([
+    { name: "recipient", value: "support@mg.example.test" },
+    { name: "sender", value: "alice@example.com" },
+    { name: "subject", value: "Facture n° 12" },
+    { name: "Message-Id", value: "<multipart@example.test>" },
+    { name: "body-plain", value: "Voilà la facture 🧾" },
+    { name: "attachment-count", value: "1" },
+    { name: "timestamp", value: timestamp },
+    { name: "token", value: token },
+    {
+      name: "signature",
+      value: mailgunSignature(MAILGUN_KEY, timestamp, token),
+    },
+    {
+      name: "attachment-1",
+      value: Buffer.from("%PDF-1.4"),
+      filename: "facture.pdf",
+      contentType: "application/pdf",
+    },
+  ]);
+  const response = await sendRaw(
+    signed.url,
+    "POST",
+    "/api/webhooks/mailgun/email",
+    { "content-type": contentType },
+    body,
+  );
+  expect(response.status).toBe(200);
+  const [message] = await messagesWhere("dedup_key = $1", [
+    "mailgun:<multipart@example.test>",
+  ]);
+  expect(message.subject).toBe("Facture n° 12");
+  expect(message.text_preview).toBe("Voilà la facture 🧾");
+  expect(message.media).toHaveLength(1);
+  expect(message.media[0].name).toBe("facture.pdf");
+  expect(message.media[0].contentType).toBe("application/pdf");
+  expect(message.media[0].contentBase64).toBe(
+    Buffer.from("%PDF-1.4").toString("base64"),
+  );
+});
+
+test("meta handshake without token is 503", async () => {
+  const response = await fetch(
+    `${bare.url}/api/webhooks/meta/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x`,
+  );
+  expect(response.status).toBe(503);
+  expect((await response.json()).message).toContain("META_VERIFY_TOKEN");
+});
+
+test("meta status links the stored message", async () => {
+  const id = `wamid.status-${randomBytes(6).toString("hex")}`;
+  const envelope = (value: Record<string, unknown>) =>
+    Buffer.from(
+      JSON.stringify({
+        object: "whatsapp_business_account",
+        entry: [{ id: "1", changes: [{ field: "messages", value }] }],
+      }),
+    );
+  const metadata = { display_phone_number: "15550000002" };
+  const inbound = envelope({
+    metadata,
+    messages: [{ from: "15550000001", id, type: "text", text: { body: "hi" } }],
+  });
+  const status = envelope({
+    metadata,
+    statuses: [{ id, status: "read", recipient_id: "15550000001" }],
+  });
+  for (const body of [inbound, status, status]) {
+    const response = await sendRaw(
+      signed.url,
+      "POST",
+      "/api/webhooks/meta/whatsapp",
+      {
+        "content-type": "application/json",
+        "x-hub-signature-256": metaSignature(META_SECRET, body),
+      },
+      body,
+    );
+    expect(response.status).toBe(200);
+  }
+  const [message] = await messagesWhere("dedup_key = $1", [`meta:${id}`]);
+  const { rows } = await db.pool.query(
+    "SELECT * FROM status_event WHERE external_message_id = $1",
+    [id],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0].status).toBe("read");
+  expect(rows[0].message_id).toBe(message.id);
+});

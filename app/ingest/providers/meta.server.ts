@@ -5,6 +5,7 @@
  * "sha256=" + hex HMAC-SHA256(app secret, raw body). Meta signs the body as
  * sent, with non-ASCII escaped as \uXXXX, so only the raw bytes verify.
  */
+import { logger } from "~/logger.server";
 import { readBody } from "../body.server";
 import type { IngestContext } from "../context.server";
 import { errorResult, type InboundRequest, type IngestResult } from "../http";
@@ -63,6 +64,10 @@ export function handleMetaHandshake(
 ): IngestResult {
   const expected = context.env.META_VERIFY_TOKEN;
   if (expected === undefined) {
+    logger.error(
+      { requestId: request.requestId, provider: "meta" },
+      "webhook handshake rejected: META_VERIFY_TOKEN is not set",
+    );
     return errorResult(
       503,
       "not_configured",

@@ -101,7 +101,7 @@ function verifyTwilioRequest(
 }
 
 /**
- * Reads, verifies and parses a Twilio request; returns the parameters or
+ * Reads, verifies and parses a Twilio request. Returns the parameters, or
  * the rejection to send.
  */
 async function verifiedParams(
