@@ -32,8 +32,8 @@ export type ProviderReplayRequest = SignedRequest;
 interface ReplayOptions {
   asNew: boolean;
   /**
-   * The public origin Twilio signs against: PUBLIC_URL when set, else the
-   * origin the replay is sent to.
+   * The origin the replay is sent to. Twilio replays are signed against
+   * PUBLIC_URL when it is set, as the endpoint checks them, else this.
    */
   baseUrl: string;
   env?: Env;
@@ -58,7 +58,7 @@ function twilioReplay(
   return signTwilio(
     `/api/webhooks/twilio/${message.channel}`,
     body,
-    options.baseUrl,
+    env.PUBLIC_URL ?? options.baseUrl,
     env.TWILIO_AUTH_TOKEN,
   );
 }

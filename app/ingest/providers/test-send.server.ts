@@ -86,11 +86,12 @@ export async function sendProviderTest(
   if (body.trim() === "") {
     return { error: "Payload is empty; load the example or paste a body." };
   }
+  // Browsers submit textarea text with CRLF line ends. A MIME message needs
+  // CRLF, and JSON and form bodies read better with LF.
+  const lineEnd = route.provider === "sendgrid" ? "\r\n" : "\n";
   const signed: SignedRequest = signProviderBody(
     route,
-    Buffer.from(
-      body.replace(/\r?\n/g, route.provider === "sendgrid" ? "\r\n" : "\n"),
-    ),
+    Buffer.from(body.replace(/\r?\n/g, lineEnd)),
     app.env,
     { signingBaseUrl: app.env.PUBLIC_URL ?? origin, now: app.now() },
   );
