@@ -80,12 +80,13 @@ export async function sendProviderTest(
   const route = findSendRoute(key);
   if (!route) {
     return {
-      error: `Unknown endpoint ${JSON.stringify(key)}; pick one from the list.`,
+      error: `Unknown endpoint ${JSON.stringify(key)}. Pick one from the list.`,
     };
   }
   if (body.trim() === "") {
-    return { error: "Payload is empty; load the example or paste a body." };
+    return { error: "Payload is empty. Load the example or paste a body." };
   }
+
   // Browsers submit textarea text with CRLF line ends. A MIME message needs
   // CRLF, and JSON and form bodies read better with LF.
   const lineEnd = route.provider === "sendgrid" ? "\r\n" : "\n";
@@ -95,6 +96,7 @@ export async function sendProviderTest(
     app.env,
     { signingBaseUrl: app.env.PUBLIC_URL ?? origin, now: app.now() },
   );
+
   const requestId = randomUUID();
   const url = origin + signed.path;
   const startedAt = performance.now();
@@ -110,6 +112,7 @@ export async function sendProviderTest(
     const reason = error instanceof Error ? error.message : String(error);
     return { error: `Sending to ${url} failed: ${reason}` };
   }
+
   const responseBody = await response.text();
   const latencyMs = Math.round((performance.now() - startedAt) * 10) / 10;
   return {
