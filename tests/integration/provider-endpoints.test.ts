@@ -867,3 +867,112 @@ test("meta status links the stored message", async () => {
   expect(rows[0].status).toBe("read");
   expect(rows[0].message_id).toBe(message.id);
 });
+
+/** Replays the latest stored message of `provider` as new and sends it. */
+async function replayLatestAsNew(server: RunningServer, provider: string) {
+  const [original] = await messagesWhere(
+    "provider = $1 AND replay_of_id IS NULL ORDER BY received_at DESC LIMIT 1 --",
+    [provider],
+  );
+  const replay = buildProviderReplay(
+    {
+      id: original.id,
+      provider,
+      channel: original.channel,
+      payload: original.payload,
+      rawBody: original.raw_body,
+      headers: original.headers,
+    },
+    { asNew: true, baseUrl: server.url, env: env() },
+  );
+  expect(replay, provider).not.toBeNull();
+  const response = await sendRaw(
+    server.url,
+    "POST",
+    replay!.path,
+    replay!.headers,
+    replay!.body,
+  );
+  const copies = await messagesWhere("replay_of_id = $1", [original.id]);
+  return { original, response, copies };
+}
+
+test("replay of meta and mailgun", async () => {
+  const id = `wamid.replay-${randomBytes(6).toString("hex")}`;
+  const metaBody = Buffer.from(
+    JSON.stringify({
+      object: "whatsapp_business_account",
+      entry: [
+        {
+          id: "1",
+          changes: [
+            {
+              field: "messages",
+              value: {
+                metadata: { display_phone_number: "15550000002" },
+                messages: [
+                  {
+                    from: "15550000001",
+                    id,
+                    type: "text",
+                    text: { body: "m" },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    }),
+  );
+  await sendRaw(
+    signed.url,
+    "POST",
+    "/api/webhooks/meta/whatsapp",
+    {
+      "content-type": "application/json",
+      "x-hub-signature-256": metaSignature(META_SECRET, metaBody),
+    },
+    metaBody,
+  );
+  const meta = await replayLatestAsNew(signed, "meta");
+  expect(meta.response.status).toBe(200);
+  expect(meta.copies).toHaveLength(1);
+  expect(meta.copies[0].text_preview).toBe("m");
+
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const token = randomBytes(25).toString("hex");
+  await sendRaw(
+    signed.url,
+    "POST",
+    "/api/webhooks/mailgun/email",
+    { "content-type": "application/x-www-form-urlencoded" },
+    mailgunBody(`<replay-${token}@example.test>`, timestamp, token),
+  );
+  const mailgun = await replayLatestAsNew(signed, "mailgun");
+  expect(mailgun.response.status).toBe(200);
+  expect(mailgun.copies).toHaveLength(1);
+  expect(mailgun.copies[0].subject).toBe("Replay check");
+});
+
+test("replay of unsigned sendgrid", async () => {
+  const { body, contentType } = multipart([
+    { name: "headers", value: "Message-ID: <sendgrid-replay@example.test>\n" },
+    { name: "from", value: "a@example.com" },
+    { name: "to", value: "b@example.com" },
+    { name: "text", value: "replayed mail" },
+  ]);
+  const first = await sendRaw(
+    unsigned.url,
+    "POST",
+    "/api/webhooks/sendgrid/email",
+    { "content-type": contentType },
+    body,
+  );
+  expect(first.status).toBe(200);
+  const sendgrid = await replayLatestAsNew(unsigned, "sendgrid");
+  expect(sendgrid.response.status).toBe(200);
+  expect(sendgrid.copies).toHaveLength(1);
+  expect(sendgrid.copies[0].text_preview).toBe("replayed mail");
+  expect(sendgrid.copies[0].dedup_key).not.toBe(sendgrid.original.dedup_key);
+});
