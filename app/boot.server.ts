@@ -43,6 +43,24 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Returns the server clock. TEST_CLOCK_ISO pins it, so that fixtures signed
+ * at a past time pass the timestamp window, but only when NODE_ENV=test.
+ */
+function clockOf(config: Env): () => Date {
+  const fixed = config.TEST_CLOCK_ISO;
+  if (fixed === undefined) return () => new Date();
+  if (config.NODE_ENV !== "test") {
+    logger.warn(
+      { nodeEnv: config.NODE_ENV },
+      "TEST_CLOCK_ISO is ignored unless NODE_ENV=test",
+    );
+    return () => new Date();
+  }
+  logger.warn({ clock: fixed }, "server clock is fixed by TEST_CLOCK_ISO");
+  return () => new Date(fixed);
+}
+
 async function start(config: Env): Promise<AppContext> {
   initSentry(config.SENTRY_DSN, config.SENTRY_ENVIRONMENT);
   let embedded: EmbeddedDatabase | null = null;
@@ -95,7 +113,7 @@ async function start(config: Env): Promise<AppContext> {
     prisma,
     records,
     rateLimit: null,
-    now: () => new Date(),
+    now: clockOf(config),
     databaseUrl,
     embedded,
     onShutdown: [],

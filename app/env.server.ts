@@ -4,6 +4,17 @@ const booleanString = z
   .enum(["true", "false", "1", "0"])
   .transform((value) => value === "true" || value === "1");
 
+/**
+ * The status a provider endpoint returns for a duplicate delivery. It must be
+ * 2xx, because providers retry every other answer.
+ */
+const duplicateStatus = z.coerce
+  .number()
+  .int()
+  .min(200, "must be a 2xx status such as 200 or 204")
+  .max(299, "must be a 2xx status such as 200 or 204")
+  .default(200);
+
 const optionalSecret = z
   .string()
   .trim()
@@ -67,6 +78,17 @@ export const envSchema = z.object({
   RESEND_WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be whsec_ followed by base64")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  DUPLICATE_STATUS_TWILIO: duplicateStatus,
+  DUPLICATE_STATUS_META: duplicateStatus,
+  DUPLICATE_STATUS_SENDGRID: duplicateStatus,
+  DUPLICATE_STATUS_MAILGUN: duplicateStatus,
+  DUPLICATE_STATUS_POSTMARK: duplicateStatus,
+  DUPLICATE_STATUS_RESEND: duplicateStatus,
+  /** A fixed server clock for timestamped signatures, used only in tests. */
+  TEST_CLOCK_ISO: z.iso
+    .datetime({ offset: true })
     .optional()
     .or(z.literal("").transform(() => undefined)),
   ATTACHMENT_MAX_BYTES: z.coerce

@@ -9,6 +9,12 @@ export interface InboundRequest {
   method: string;
   /** The URL the server saw; the host comes from the Host header. */
   url: URL;
+  /**
+   * The request target (path and query) exactly as received. URL parsing
+   * re-encodes some characters of a query (`'` becomes `%27`), which breaks
+   * signatures computed over the URL.
+   */
+  target: string;
   /** Returns a header value by lower-case name. */
   header: (name: string) => string | undefined;
   clientIp: string;

@@ -8,6 +8,8 @@ export function isChannel(value: string): value is Channel {
 
 /** Metadata of one media item or attachment; `contentBase64` only when small. */
 export interface MediaItem {
+  /** The provider's media id, for providers that send ids instead of URLs. */
+  id?: string;
   url?: string;
   contentType?: string;
   name?: string;

@@ -63,6 +63,7 @@ export async function handleNodeWebhook(
   const request: InboundRequest = {
     method: incoming.method ?? "GET",
     url,
+    target: incoming.url ?? "/",
     header,
     clientIp: incoming.socket.remoteAddress ?? "",
     body: incoming,
