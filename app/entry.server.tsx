@@ -14,6 +14,7 @@ import { logger } from "~/logger.server";
 // The Node server in server/ reaches these through the build's entry module,
 // so it shares one copy of the app state with the Remix routes.
 export { getApp, stopApp } from "~/boot.server";
+export { handleHealthRequest } from "~/health.server";
 export { handleNodeWebhook } from "~/ingest/node-adapter.server";
 export { initSentry } from "~/sentry.server";
 
