@@ -133,7 +133,12 @@ test("npm run purge prints what it deleted", async () => {
   );
   const child = spawn("npm", ["run", "--silent", "purge"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, DATABASE_URL: db.url, RETENTION_DAYS: "10" },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      DATABASE_URL: db.url,
+      RETENTION_DAYS: "10",
+    },
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
