@@ -122,7 +122,7 @@ async function start(config: Env): Promise<AppContext> {
  * Applies migrations, failing fast with a clear message when the database
  * cannot be reached. The server does not start without its schema, so a
  * process manager (systemd, Docker, Kubernetes) restarts it until the
- * database is up; once running, it rides out outages on its own.
+ * database is up. Once running, it rides out outages on its own.
  */
 async function applyMigrationsAtBoot(databaseUrl: string): Promise<string[]> {
   try {

@@ -31,7 +31,7 @@ export const envSchema = z.object({
   EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /**
-   * Milliseconds a query may wait for its answer before the request fails
+   * Milliseconds a query may wait for its result before the request fails
    * with 503, so a database that hangs (rather than refusing connections)
    * does not hold requests forever.
    */

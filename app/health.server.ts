@@ -21,7 +21,7 @@ function sendJson(
 }
 
 /**
- * Checks that the database answers `SELECT 1` within READY_TIMEOUT_MS and
+ * Checks that the database returns `SELECT 1` within READY_TIMEOUT_MS and
  * returns null when it does, else the cause.
  */
 export async function databaseProblem(): Promise<string | null> {
@@ -51,7 +51,7 @@ let loggedProblem: string | null = null;
 
 /**
  * Serves GET /healthz (the process is alive: always 200) and GET /readyz
- * (200 when the database answers, else 503 with the cause). Returns false
+ * (200 when `SELECT 1` succeeds, else 503 with the cause). Returns false
  * for any other path so the caller can route the request on.
  */
 export function handleHealthRequest(

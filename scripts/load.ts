@@ -1,7 +1,7 @@
 // Load test of webhook ingest: starts the built app on a fresh database,
 // sends POST /api/webhooks/test-multichannel from many connections with a
 // share of duplicate message ids, then checks that the stored rows match
-// the 2xx answers exactly and writes the figures to docs/benchmarks.md.
+// the 2xx responses exactly and writes the figures to docs/benchmarks.md.
 //
 //   npm run build && npm run load -- --duration 30 --connections 200
 //
@@ -101,9 +101,9 @@ export interface LoadReport {
   timeouts: number;
   /** Rows in message after the run. */
   storedRows: number;
-  /** Messages sent whose answer had not arrived when the run stopped. */
+  /** Messages sent whose response had not arrived when the run stopped. */
   unanswered: number;
-  /** Problems found by the checks; empty when stored rows match the answers. */
+  /** Problems the checks found. Empty when stored rows match the responses. */
   mismatches: string[];
   serverErrors: number;
   machine: string;
@@ -430,7 +430,7 @@ export function formatReport(report: LoadReport, date = new Date()): string {
     `| requests per second | ${report.requestsPerSecond.toFixed(0)} |`,
     `| latency p50 / p95 / p99 / max | ${ms(report.latencyMs.p50)} / ${ms(report.latencyMs.p95)} / ${ms(report.latencyMs.p99)} / ${ms(report.latencyMs.max)} |`,
     `| statuses | ${statuses} |`,
-    `| 5xx answers | ${report.serverErrors} |`,
+    `| 5xx responses | ${report.serverErrors} |`,
     `| connection errors / timeouts | ${report.connectionErrors} / ${report.timeouts} |`,
     `| rows stored | ${report.storedRows} (${report.unanswered} from requests in flight when the run stopped) |`,
     `| stored rows match the answers | ${match} |`,
@@ -492,7 +492,9 @@ async function main(): Promise<void> {
     console.log(`\nwrote ${path.relative(process.cwd(), DOCS_FILE)}`);
   }
   if (report.serverErrors > 0 || report.mismatches.length > 0) {
-    console.error("load test failed: 5xx answers or stored rows do not match");
+    console.error(
+      "load test failed: 5xx responses, or stored rows do not match the responses",
+    );
     process.exitCode = 1;
   }
 }

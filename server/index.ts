@@ -81,8 +81,8 @@ let stopping = false;
 const server = createServer((request, response) => {
   if (stopping) {
     // A request that arrives on a kept-alive connection after SIGTERM is
-    // turned away, so the client retries elsewhere instead of getting an
-    // answer from a process that is about to close its database pool.
+    // turned away, so the client retries elsewhere instead of getting a
+    // response from a process that is about to close its database pool.
     response.writeHead(503, {
       "content-type": "application/json; charset=utf-8",
       "retry-after": "5",

@@ -1,8 +1,8 @@
 /**
  * The deepest nesting of arrays and objects a JSON webhook body may have.
- * Provider payloads nest fewer than 10 levels; the bound keeps recursive
- * code (canonical hashing, JSON.stringify, PostgreSQL's jsonb parser, whose
- * stack limit is a few thousand levels) from failing on hostile input.
+ * The bound keeps recursive code (canonical hashing, JSON.stringify and
+ * PostgreSQL's jsonb parser, which stops at its max_stack_depth) from
+ * failing on hostile input, and leaves room for real provider payloads.
  */
 export const MAX_JSON_DEPTH = 64;
 

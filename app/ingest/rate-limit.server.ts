@@ -10,7 +10,7 @@ import { logger } from "~/logger.server";
 import type { RateLimitCheck } from "./context.server";
 import { errorResult } from "./http";
 
-/** The rate-limit hook of the ingest context and what it holds open. */
+/** The rate-limit hook of the ingest context and the Redis connection it uses. */
 export interface RateLimiter {
   check: RateLimitCheck;
   /** "redis" when REDIS_URL is set (with memory as insurance), else "memory". */
@@ -51,7 +51,7 @@ export function createRateLimiter(config: RateLimitEnv): RateLimiter {
 
   const redis = new Redis(config.REDIS_URL, {
     // Commands fail at once while disconnected, so the memory limiter
-    // answers instead of requests waiting for a reconnect.
+    // decides instead of requests waiting for a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 1000,

@@ -202,9 +202,9 @@ export class RequestRecordWriter {
     const column = <K extends keyof RequestRecord>(key: K) =>
       batch.map((record) => record[key]);
     const client = await this.pool.connect();
-    // A checked-out client has no pool listener, and pg emits "Connection
-    // terminated unexpectedly" as an 'error' event even while a query of ours
-    // fails with it; without a listener that event would crash the process.
+    // A checked-out client has no pool listener. pg emits "Connection
+    // terminated unexpectedly" as an 'error' event even while a query fails
+    // with it, so without this listener the event would crash the process.
     const onError = (error: Error) => {
       logger.warn({ err: error }, "request record connection failed");
     };

@@ -114,7 +114,7 @@ test("stopped database answers 503 and recovers", async () => {
     "after-start",
     "before-stop",
   ]);
-  // Records of the 503 answers waited in memory and are written now.
+  // Records of the 503 responses waited in memory and are written now.
   const records = await waitFor(async () => {
     const rows = await query<{ request_id: string; status: number }>(
       "SELECT request_id, status FROM request_record WHERE request_id LIKE 'during-stop-%' ORDER BY request_id",
@@ -156,7 +156,7 @@ test("boot with the database down exits with a message", async () => {
 });
 
 test("boot with a silent database exits after the timeout", async () => {
-  // A listener that accepts and never answers stands in for a host that
+  // A listener that accepts and never responds simulates a host that
   // hangs during the PostgreSQL handshake.
   const silent: Server = createServer(() => {});
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));

@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from "../support/server";
 import { testWebhookSecrets } from "../support/webhook-secrets";
 
 // Every request here is malformed or unauthenticated, so the server must
-// answer each one below 500, with a JSON error that has a message, and
+// respond to each one below 500, with a JSON error that has a message, and
 // store nothing. Runs are seeded so a failure reproduces.
 const SEED = 20261204;
 const RUNS = 200;
@@ -121,7 +121,7 @@ async function expectRejected(
   expect(answer.status, label).toBeGreaterThanOrEqual(400);
   expect(answer.status, label).toBeLessThan(500);
   expect(await messageCount(), label).toBe(before);
-  // Twilio's routes may answer in TwiML, which has no JSON message.
+  // Twilio's routes may respond in TwiML, which has no JSON message.
   if (provider === "twilio" && !answer.contentType.includes("json")) return;
   expect(answer.contentType, label).toMatch(/application\/json/);
   const parsed = JSON.parse(answer.body.toString("utf8")) as {

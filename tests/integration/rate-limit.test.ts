@@ -171,7 +171,7 @@ test("redis limit is shared by two processes", async () => {
 
 test("unreachable Redis falls back to memory", async () => {
   // Port 1 on the loopback address has no listener, so every Redis command
-  // fails and the in-memory insurance limiter answers.
+  // fails and the in-memory insurance limiter decides.
   const server = await start({
     REDIS_URL: "redis://127.0.0.1:1",
     RATE_LIMIT_KEY_PREFIX: uniquePrefix(),

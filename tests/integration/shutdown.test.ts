@@ -93,8 +93,8 @@ test("SIGTERM under load loses no acknowledged message", async () => {
 
   const storedExternal = stored.map((row) => row.external_id);
   expect(new Set(storedExternal).size).toBe(storedExternal.length);
-  // A message may be stored without an answer when its connection was cut,
-  // but never when the server answered 503.
+  // A message may be stored without a response when its connection was cut,
+  // but never when the server responded 503.
   const turnedAwayIds = new Set(turnedAway.map((outcome) => outcome.messageId));
   const storedTurnedAway = storedExternal.filter((id) => turnedAwayIds.has(id));
   expect(storedTurnedAway).toEqual([]);

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 
 /**
  * Provider secrets for a test server, so every provider route verifies
- * signatures instead of answering 503 for a missing secret. Values are
+ * signatures instead of responding 503 for a missing secret. Values are
  * random per test run and have the format each variable requires.
  */
 export function testWebhookSecrets(): Record<string, string> {
