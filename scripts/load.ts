@@ -1,7 +1,8 @@
-// Load test of webhook ingest: starts the built app on a fresh database,
-// sends POST /api/webhooks/test-multichannel from many connections with a
-// share of duplicate message ids, then checks that the stored rows match
-// the 2xx responses exactly and writes the figures to docs/benchmarks.md.
+// Load test of webhook ingest. It starts the built app on a fresh database
+// and sends POST /api/webhooks/test-multichannel from many connections, a
+// share of them with duplicate message ids. It then checks that the stored
+// rows match the 2xx responses exactly and writes the figures to
+// docs/benchmarks.md.
 //
 //   npm run build && npm run load -- --duration 30 --connections 200
 //
@@ -107,6 +108,8 @@ export interface LoadReport {
   mismatches: string[];
   serverErrors: number;
   machine: string;
+  /** One-minute load average when the run started; other work skews results. */
+  loadAverageAtStart: number;
 }
 
 /** Percentile `p` (0-100) of sorted values, nearest rank. */
@@ -205,9 +208,10 @@ async function withAdmin<T>(
 
 /**
  * Runs one load test on a database of its own and returns the figures and
- * the result of the match between stored rows and answers.
+ * the result of the match between stored rows and responses.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const loadAverageAtStart = os.loadavg()[0];
   const runId = randomBytes(4).toString("hex");
   const databaseName = `load_${runId}`;
   await withAdmin(options.databaseServerUrl, (client) =>
@@ -219,7 +223,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     server = await startApp(databaseUrl);
     const traffic = await sendTraffic(server.url, runId, options);
     await stopApp(server);
-    return await checkStored(databaseUrl, options, traffic);
+    const report = await checkStored(databaseUrl, options, traffic);
+    return { ...report, loadAverageAtStart };
   } finally {
     if (server) await stopApp(server);
     await withAdmin(options.databaseServerUrl, (client) =>
@@ -231,9 +236,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 interface Traffic {
   result: AutocannonResult;
   latencies: number[];
-  /** messageId → id from the 201 answer. */
+  /** messageId → id from the 201 response. */
   accepted: Map<string, string>;
-  /** [messageId, duplicateOf] of each 409 answer. */
+  /** [messageId, duplicateOf] of each 409 response. */
   duplicates: Array<[string, string]>;
   sent: Set<string>;
   answered: Set<string>;
@@ -325,7 +330,7 @@ async function checkStored(
   databaseUrl: string,
   options: LoadOptions,
   traffic: Traffic,
-): Promise<LoadReport> {
+): Promise<Omit<LoadReport, "loadAverageAtStart">> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   let rows: Array<{ id: string; external_id: string }>;
@@ -354,13 +359,13 @@ async function checkStored(
       );
   }
   // A row without a 201 may only come from a request still in flight when
-  // autocannon stopped, whose answer was never read.
+  // autocannon stopped, whose response was never read.
   let unansweredStored = 0;
   for (const row of rows) {
     if (traffic.accepted.has(row.external_id)) continue;
     if (traffic.answered.has(row.external_id))
       mismatches.push(
-        `row ${row.id} for ${row.external_id} was answered without 201`,
+        `row ${row.id} for ${row.external_id} got a response other than 201`,
       );
     else if (traffic.sent.has(row.external_id)) unansweredStored++;
     else mismatches.push(`row ${row.id} for ${row.external_id} was never sent`);
@@ -368,7 +373,7 @@ async function checkStored(
   const storedAnswered = rows.length - unansweredStored;
   if (storedAnswered !== traffic.accepted.size)
     mismatches.push(
-      `${traffic.accepted.size} answers were 201 but ${storedAnswered} answered rows are stored`,
+      `${traffic.accepted.size} responses were 201 but ${storedAnswered} answered rows are stored`,
     );
 
   const statuses: Record<string, number> = {};
@@ -412,7 +417,7 @@ export function formatReport(report: LoadReport, date = new Date()): string {
     .join(", ");
   const match =
     report.mismatches.length === 0
-      ? "yes: every 201 id is stored, every 409 points to a stored id, and no other row exists"
+      ? "yes: every 201 id is stored, every 409 points to the stored id, and every other row comes from a request in flight at the stop"
       : `no: ${report.mismatches.slice(0, 5).join("; ")}`;
   return [
     "## Ingest load test",
@@ -425,15 +430,16 @@ export function formatReport(report: LoadReport, date = new Date()): string {
     "| figure | value |",
     "| --- | --- |",
     `| machine | ${report.machine} |`,
+    `| 1-minute load average at start | ${report.loadAverageAtStart.toFixed(1)} |`,
     `| duration | ${report.durationSeconds} s, ${report.options.connections} connections |`,
-    `| requests answered | ${report.requests} |`,
+    `| responses received | ${report.requests} |`,
     `| requests per second | ${report.requestsPerSecond.toFixed(0)} |`,
     `| latency p50 / p95 / p99 / max | ${ms(report.latencyMs.p50)} / ${ms(report.latencyMs.p95)} / ${ms(report.latencyMs.p99)} / ${ms(report.latencyMs.max)} |`,
     `| statuses | ${statuses} |`,
     `| 5xx responses | ${report.serverErrors} |`,
     `| connection errors / timeouts | ${report.connectionErrors} / ${report.timeouts} |`,
     `| rows stored | ${report.storedRows} (${report.unanswered} from requests in flight when the run stopped) |`,
-    `| stored rows match the answers | ${match} |`,
+    `| stored rows match the responses | ${match} |`,
   ].join("\n");
 }
 

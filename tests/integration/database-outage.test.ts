@@ -69,14 +69,14 @@ async function expectUnavailable(response: Response) {
   expect(body.message).toMatch(/database is unavailable/);
 }
 
-test("healthz answers 200", async () => {
+test("healthz returns 200", async () => {
   const response = await fetch(`${server.url}/healthz`);
   expect(response.status).toBe(200);
   const body = await response.json();
   expect(body.status).toBe("ok");
 });
 
-test("readyz answers 200 with the database up", async () => {
+test("readyz returns 200 with the database up", async () => {
   const response = await fetch(`${server.url}/readyz`);
   expect(response.status).toBe(200);
   const body = await response.json();

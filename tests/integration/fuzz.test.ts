@@ -294,7 +294,7 @@ function decodeURIComponentSafe(value: string): string {
   }
 }
 
-test("deep nesting answers 400", async () => {
+test("deep nesting returns 400", async () => {
   const depth = 100_000;
   const cases = {
     unbalanced: "[".repeat(depth),
@@ -337,7 +337,7 @@ test("nesting at the limit is stored", async () => {
   expect(answer.status).toBe(201);
 });
 
-test("huge strings and oversized bodies answer 4xx", async () => {
+test("huge strings and oversized bodies return 4xx", async () => {
   const huge = "x".repeat(BODY_LIMIT_BYTES - 200);
   const oversized = Buffer.alloc(BODY_LIMIT_BYTES + 1, "a");
   for (const route of ROUTES) {
@@ -373,7 +373,7 @@ test("huge strings and oversized bodies answer 4xx", async () => {
   }
 });
 
-test("invalid UTF-8 answers 400", async () => {
+test("invalid UTF-8 returns 400", async () => {
   const body = Buffer.concat([
     Buffer.from(
       '{"channel":"sms","from":"+14155550100","to":"+14155550111","text":"',

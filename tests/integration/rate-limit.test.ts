@@ -61,7 +61,7 @@ async function recordFor(requestId: string) {
   });
 }
 
-test("memory limiter answers 429 after the points", async () => {
+test("memory limiter returns 429 after the points", async () => {
   const server = await start({});
   for (let i = 0; i < 3; i++) {
     const response = await post(server);
