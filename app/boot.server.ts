@@ -83,6 +83,7 @@ async function start(config: Env): Promise<AppContext> {
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const records = new RequestRecordWriter(pool, config.REQUEST_LOG_FLUSH_MS);
   const rateLimiter = createRateLimiter(config);
+  await rateLimiter.ready;
   logger.info(
     {
       store: rateLimiter.store,

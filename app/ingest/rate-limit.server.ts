@@ -15,8 +15,16 @@ export interface RateLimiter {
   check: RateLimitCheck;
   /** "redis" when REDIS_URL is set (with memory as insurance), else "memory". */
   store: "redis" | "memory";
+  /**
+   * Resolves once Redis is connected, or after REDIS_CONNECT_WAIT_MS if it
+   * is not, so the first requests after boot count in the shared store.
+   */
+  ready: Promise<void>;
   close: () => Promise<void>;
 }
+
+/** How long boot waits for Redis before it starts with the memory limiter. */
+export const REDIS_CONNECT_WAIT_MS = 2000;
 
 type RateLimitEnv = Pick<
   Env,
@@ -45,6 +53,7 @@ export function createRateLimiter(config: RateLimitEnv): RateLimiter {
     return {
       check: checkWith(memory, config),
       store: "memory",
+      ready: Promise.resolve(),
       close: async () => {},
     };
   }
@@ -67,10 +76,25 @@ export function createRateLimiter(config: RateLimitEnv): RateLimiter {
   return {
     check: checkWith(limiter, config),
     store: "redis",
+    ready: waitForRedis(redis),
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+function waitForRedis(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, REDIS_CONNECT_WAIT_MS);
+    timer.unref();
+    redis.once("ready", done);
+    function done() {
+      clearTimeout(timer);
+      redis.removeListener("ready", done);
+      resolve();
+    }
+  });
 }
 
 /** Logs each Redis outage once when it starts and once when it ends. */
