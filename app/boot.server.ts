@@ -9,9 +9,12 @@ import {
 import { applyMigrations } from "~/db/migrate.server";
 import { env, type Env } from "~/env.server";
 import type { IngestContext } from "~/ingest/context.server";
+import { isDatabaseUnavailable } from "~/ingest/pipeline.server";
+import { createRateLimiter } from "~/ingest/rate-limit.server";
 import { RequestRecordWriter } from "~/ingest/request-records.server";
 import { flushLogs, logger } from "~/logger.server";
 import { flushSentry, initSentry } from "~/sentry.server";
+import { startRetentionSchedule } from "~/maintenance/retention.server";
 
 /** Everything the running server holds: one of each per process. */
 export interface AppContext extends IngestContext {
@@ -86,7 +89,7 @@ async function start(config: Env): Promise<AppContext> {
     );
   }
 
-  const applied = await applyMigrations(databaseUrl);
+  const applied = await applyMigrationsAtBoot(databaseUrl);
   logger.info(
     { applied },
     applied.length ? "migrations applied" : "database schema is up to date",
@@ -99,6 +102,7 @@ async function start(config: Env): Promise<AppContext> {
     // One connection keeps transactions whole.
     max: embedded ? 1 : config.DATABASE_POOL_SIZE,
     connectionTimeoutMillis: 3000,
+    query_timeout: config.DATABASE_QUERY_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
   });
   pool.on("error", (error) => {
@@ -107,12 +111,22 @@ async function start(config: Env): Promise<AppContext> {
 
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const records = new RequestRecordWriter(pool, config.REQUEST_LOG_FLUSH_MS);
+  const rateLimiter = createRateLimiter(config);
+  await rateLimiter.ready;
+  logger.info(
+    {
+      store: rateLimiter.store,
+      points: config.RATE_LIMIT_POINTS,
+      durationSeconds: config.RATE_LIMIT_DURATION_SECONDS,
+    },
+    "webhook rate limit per client and route",
+  );
   const context: AppContext = {
     env: config,
     pool,
     prisma,
     records,
-    rateLimit: null,
+    rateLimit: rateLimiter.check,
     now: clockOf(config),
     databaseUrl,
     embedded,
@@ -128,7 +142,37 @@ async function start(config: Env): Promise<AppContext> {
     flushLogs();
   });
   await startAuth(context);
+  context.onShutdown.push(rateLimiter.close);
+  const retention = startRetentionSchedule(pool, {
+    retentionDays: config.RETENTION_DAYS,
+    intervalMinutes: config.RETENTION_INTERVAL_MINUTES,
+  });
+  context.onShutdown.push(retention.stop);
   return context;
+}
+
+/**
+ * Applies migrations, failing fast with a clear message when the database
+ * cannot be reached. The server does not start without its schema, so a
+ * process manager (systemd, Docker, Kubernetes) restarts it until the
+ * database is up. Once running, it rides out outages on its own.
+ */
+async function applyMigrationsAtBoot(databaseUrl: string): Promise<string[]> {
+  try {
+    return await applyMigrations(databaseUrl);
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    const reason =
+      error instanceof Error
+        ? error.message || (error as { code?: string }).code
+        : String(error);
+    throw new Error(
+      `Cannot reach the database at ${redactUrl(databaseUrl)} (${reason}). ` +
+        "Start PostgreSQL or fix DATABASE_URL; the server exits so that a " +
+        "process manager can restart it once the database is up.",
+      { cause: error },
+    );
+  }
 }
 
 /**

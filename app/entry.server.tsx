@@ -17,6 +17,7 @@ import { securityHeaders } from "~/security/headers.server";
 // The Node server in server/ reaches these through the build's entry module,
 // so it shares one copy of the app state with the Remix routes.
 export { getApp, stopApp } from "~/boot.server";
+export { handleHealthRequest } from "~/health.server";
 export { handleNodeWebhook } from "~/ingest/node-adapter.server";
 export { applySecurityPolicy } from "~/security/node-guard.server";
 

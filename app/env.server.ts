@@ -41,6 +41,17 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Milliseconds a query may wait for its result before the request fails
+   * with 503, so a database that hangs (rather than refusing connections)
+   * does not hold requests forever.
+   */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(10_000),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -117,6 +128,11 @@ export const envSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
   RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_DURATION_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** Prefix of the limiter's keys, so instances sharing a Redis can split. */
+  RATE_LIMIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, "must be 1-64 letters, digits or _ : . -")
+    .default("inbox-rl"),
   LOGIN_RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_LIMIT_KEY_PREFIX: z.string().min(1).default("inbox:login"),
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(8760).default(12),

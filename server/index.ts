@@ -36,6 +36,10 @@ interface EntryModule {
     request: IncomingMessage,
     response: ServerResponse,
   ) => boolean;
+  handleHealthRequest: (
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => boolean;
   flushLogs?: () => void;
 }
 
@@ -75,9 +79,29 @@ const assets = sirv(path.resolve(path.dirname(buildPath), "../client"), {
 
 const WEBHOOK_PREFIX = "/api/webhooks/";
 
+let stopping = false;
+
 const server = createServer((request, response) => {
   // Security headers for every response, and 403 for cross-site POSTs.
   if (!entry.applySecurityPolicy(request, response)) return;
+  if (stopping) {
+    // A request that arrives on a kept-alive connection after SIGTERM is
+    // turned away, so the client retries elsewhere instead of getting a
+    // response from a process that is about to close its database pool.
+    response.writeHead(503, {
+      "content-type": "application/json; charset=utf-8",
+      "retry-after": "5",
+      connection: "close",
+    });
+    response.end(
+      JSON.stringify({
+        error: "unavailable",
+        message: "The server is shutting down; retry after 5 seconds.",
+      }),
+    );
+    return;
+  }
+  if (entry.handleHealthRequest(request, response)) return;
   if (request.url?.startsWith(WEBHOOK_PREFIX)) {
     void entry.handleNodeWebhook(request, response);
     return;
@@ -112,7 +136,6 @@ function loopbackUrl(host: string, port: number): string {
     : `http://${host}:${port}`;
 }
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -134,11 +157,14 @@ async function shutdown(signal: string): Promise<void> {
     );
     server.closeAllConnections();
   }, app.env.SHUTDOWN_TIMEOUT_MS);
-  // close() stops accepting and resolves once in-flight requests are done;
-  // idle keep-alive sockets are closed so they do not hold it open.
+  // close() stops accepting and resolves once in-flight requests are done.
+  // Keep-alive sockets become idle as their last response ends, so they are
+  // closed on a short interval, not only once, or they would hold it open.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
   await closed;
+  clearInterval(idleSweep);
   clearTimeout(timer);
   await entry.stopApp();
   process.exit(0);

@@ -71,7 +71,11 @@ export async function applyMigrations(
   dir: string = DEFAULT_MIGRATIONS_DIR,
 ): Promise<string[]> {
   const files = await readMigrations(dir);
-  const client = new pg.Client({ connectionString });
+  // The timeout turns an unreachable host into an error instead of a hang.
+  const client = new pg.Client({
+    connectionString,
+    connectionTimeoutMillis: 10_000,
+  });
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [

@@ -1,4 +1,5 @@
 import { getApp } from "~/boot.server";
+import { clientIpOf } from "./client-ip.server";
 import type { InboundRequest } from "./http";
 import { requestIdOf } from "./node-adapter.server";
 import { handleWebhookRequest, recordWebhookRequest } from "./pipeline.server";
@@ -44,6 +45,11 @@ export async function handleFetchWebhook(
     requestId,
   };
   const app = await getApp();
+  request.clientIp = clientIpOf(
+    clientAddress,
+    request.header("x-forwarded-for"),
+    app.env.TRUST_PROXY,
+  );
   const result = await handleWebhookRequest(request, app);
   const bodyless = fetchRequest.method === "HEAD";
   const response = new Response(bodyless ? null : result.body, {

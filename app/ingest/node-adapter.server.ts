@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getApp } from "~/boot.server";
 import { logger } from "~/logger.server";
+import { clientIpOf } from "./client-ip.server";
 import type { InboundRequest } from "./http";
 import { handleWebhookRequest, recordWebhookRequest } from "./pipeline.server";
 
@@ -72,6 +73,11 @@ export async function handleNodeWebhook(
   };
   try {
     const app = await getApp();
+    request.clientIp = clientIpOf(
+      incoming.socket.remoteAddress,
+      header("x-forwarded-for"),
+      app.env.TRUST_PROXY,
+    );
     const result = await handleWebhookRequest(request, app);
     response.on("finish", () => {
       recordWebhookRequest(request, result, performance.now() - startedAt, app);

@@ -104,13 +104,26 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   if (code && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08")))
     return true;
-  return /timeout exceeded when trying to connect|Connection terminated|connection ended|Client has encountered a connection error/i.test(
+  // "timeout expired" is pg.Client's connect timeout, "timeout exceeded
+  // when trying to connect" pg.Pool's, and "Query read timeout" query_timeout.
+  return /timeout exceeded when trying to connect|timeout expired|Query read timeout|Connection terminated|connection ended|Client has encountered a connection error/i.test(
     error.message,
   );
 }
 
 /** PostgreSQL codes for text it cannot store (NUL, bad encodings). */
 const UNSTORABLE_TEXT_CODES = new Set(["22P05", "22021", "22P02"]);
+
+/**
+ * True for a stack overflow in recursive JSON handling (V8's RangeError) or
+ * PostgreSQL's stack depth limit (54001) on a deeply nested jsonb value.
+ * Handlers reject deep JSON before this; it is the net for any that do not.
+ */
+function isNestingOverflow(error: unknown): boolean {
+  if (error instanceof RangeError)
+    return /maximum call stack size exceeded/i.test(error.message);
+  return (error as { code?: string } | null)?.code === "54001";
+}
 
 /**
  * Handles one request under /api/webhooks/ and never throws: expected
@@ -155,6 +168,17 @@ export async function handleWebhookRequest(
         "invalid_payload",
         `Payload contains text PostgreSQL cannot store (${reason}); remove NUL characters (\\u0000) and send valid UTF-8.`,
         { extra: { issues: [{ path: "(root)", message: reason }] } },
+      );
+    }
+    if (isNestingOverflow(error)) {
+      return errorResult(
+        400,
+        "invalid",
+        "invalid_payload",
+        "Payload nests too deeply to process; flatten arrays and objects and send it again.",
+        {
+          extra: { issues: [{ path: "(root)", message: "nesting too deep" }] },
+        },
       );
     }
     Sentry.captureException(error, {

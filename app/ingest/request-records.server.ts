@@ -150,11 +150,22 @@ export class RequestRecordWriter {
     await this.flushing;
   }
 
-  /** Flushes and stops the timer; used at shutdown. */
+  /**
+   * Flushes and stops the timer; used at shutdown. Records that still cannot
+   * be written (the database is down) are lost, and their count is logged.
+   */
   async close(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length > 0) {
+      logger.error(
+        { lost: this.pending.length },
+        "request records not written at shutdown because the database failed",
+      );
+    }
   }
 
   private async writePending(): Promise<void> {
@@ -191,6 +202,13 @@ export class RequestRecordWriter {
     const column = <K extends keyof RequestRecord>(key: K) =>
       batch.map((record) => record[key]);
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener. pg emits "Connection
+    // terminated unexpectedly" as an 'error' event even while a query fails
+    // with it, so without this listener the event would crash the process.
+    const onError = (error: Error) => {
+      logger.warn({ err: error }, "request record connection failed");
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       await client.query({
@@ -232,11 +250,14 @@ export class RequestRecordWriter {
         });
       }
       await client.query("COMMIT");
+      client.removeListener("error", onError);
+      client.release();
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
+      // Releasing with the error discards the connection, which may be
+      // broken (a read timeout leaves a query in flight on it).
+      client.release(error instanceof Error ? error : true);
       throw error;
-    } finally {
-      client.release();
     }
   }
 }

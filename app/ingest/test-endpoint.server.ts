@@ -7,6 +7,7 @@ import {
   type InboundRequest,
   type IngestResult,
 } from "./http";
+import { jsonDepth, MAX_JSON_DEPTH } from "./json-depth";
 import type { NormalizedMessage } from "./message";
 import { storeMessage } from "./store.server";
 import {
@@ -79,6 +80,17 @@ export async function handleTestEndpointPost(
     context.env.BODY_LIMIT_BYTES,
     request.header("content-length"),
   );
+
+  const depth = jsonDepth(body);
+  if (depth > MAX_JSON_DEPTH) {
+    return withExcerpt(
+      invalid(
+        `JSON nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects; flatten the payload.`,
+        [{ path: "(root)", message: `nesting exceeds ${MAX_JSON_DEPTH}` }],
+      ),
+      body,
+    );
+  }
 
   let json: unknown;
   try {
