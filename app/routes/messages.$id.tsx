@@ -70,10 +70,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
     );
   }
   const app = await getApp();
-  // NOTE: the origin comes from the request URL, whose host is the Host
-  // header, so a developer can aim the replay POST at another host. Only
-  // the stored payload is sent, without credentials.
-  const origin = new URL(request.url).origin;
+  // The replay goes to this process's own listening address. Only under
+  // `remix vite:dev`, where that is unknown, does it fall back to the
+  // request's origin, which the Host header decides.
+  const origin = app.listenUrl ?? new URL(request.url).origin;
   const result = await replayMessage(app.pool, id, mode as ReplayMode, origin);
   if (!result) notFound(id);
   return data<ReplayResultData>(result);

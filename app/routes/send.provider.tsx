@@ -44,7 +44,7 @@ export async function action({ request }: ActionFunctionArgs) {
     app,
     key,
     payload,
-    new URL(request.url).origin,
+    app.listenUrl ?? new URL(request.url).origin,
   );
   return { ...result, payload, key };
 }

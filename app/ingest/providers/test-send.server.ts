@@ -67,9 +67,9 @@ async function recordsOf(
  * HTTP to the app's own endpoint at `origin`, then reads back what was
  * stored. Twilio signs against PUBLIC_URL when set, else `origin`.
  *
- * NOTE: `origin` comes from the dashboard request's Host header, so a
- * developer could point the request at another host. Only paths under
- * /api/webhooks/ are posted.
+ * `origin` is the server's own listening address (the request's origin
+ * only under `remix vite:dev`), and only paths under /api/webhooks/ are
+ * posted.
  */
 export async function sendProviderTest(
   app: AppContext,
