@@ -31,9 +31,11 @@ export async function handleFetchWebhook(
   const requestId = requestIdOf(
     fetchRequest.headers.get("x-request-id") ?? undefined,
   );
+  const url = new URL(fetchRequest.url);
   const request: InboundRequest = {
     method: fetchRequest.method,
-    url: new URL(fetchRequest.url),
+    url,
+    pathname: url.pathname,
     header: (name) => fetchRequest.headers.get(name) ?? undefined,
     clientIp: clientAddress,
     body: fetchRequest.body ? chunksOf(fetchRequest.body) : null,

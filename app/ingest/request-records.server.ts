@@ -49,6 +49,49 @@ ON CONFLICT (bucket, channel) DO UPDATE SET
     SELECT a + b FROM unnest(s.latency_hist, EXCLUDED.latency_hist) AS u(a, b)
   )`;
 
+/**
+ * Counts duplicates on their original message. The rows are locked in id
+ * order first, so two processes flushing overlapping batches cannot deadlock.
+ */
+const LOCK_DUPLICATED_MESSAGES = `
+SELECT id FROM message WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
+
+const COUNT_DUPLICATES = `
+UPDATE message AS m SET
+  duplicate_count = m.duplicate_count + c.n,
+  last_duplicate_at = GREATEST(m.last_duplicate_at, c.last_at)
+FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS c(id, n, last_at)
+WHERE m.id = c.id`;
+
+interface DuplicateCounts {
+  ids: string[];
+  counts: number[];
+  lastAt: Date[];
+}
+
+/** Sums the duplicate records of a batch per original message. */
+export function countDuplicates(
+  records: readonly RequestRecord[],
+): DuplicateCounts {
+  const byId = new Map<string, { count: number; lastAt: Date }>();
+  for (const record of records) {
+    if (record.outcome !== "duplicate" || !record.duplicateOfId) continue;
+    const entry = byId.get(record.duplicateOfId);
+    if (!entry) {
+      byId.set(record.duplicateOfId, { count: 1, lastAt: record.receivedAt });
+    } else {
+      entry.count++;
+      if (record.receivedAt > entry.lastAt) entry.lastAt = record.receivedAt;
+    }
+  }
+  const ids = [...byId.keys()].sort();
+  return {
+    ids,
+    counts: ids.map((id) => byId.get(id)!.count),
+    lastAt: ids.map((id) => byId.get(id)!.lastAt),
+  };
+}
+
 interface MinuteStats {
   bucket: Date;
   channel: string;
@@ -102,7 +145,8 @@ export function aggregateByMinute(
 /**
  * Buffers request records and writes them in batches, off the request path,
  * so recording costs a request no database round trip. The per-minute
- * statistics are updated in the same transaction as the rows they count.
+ * statistics and the duplicate counts on message are updated in the same
+ * transaction as the rows they count.
  * Records survive a database outage in memory up to MAX_PENDING_RECORDS;
  * past that the oldest are dropped and the drop is logged.
  */
@@ -215,7 +259,13 @@ export class RequestRecordWriter {
           column("clientIp"),
         ],
       });
-      for (const stats of aggregateByMinute(batch)) {
+      // Sorted so that concurrent flushes lock the rows in one order.
+      const minutes = aggregateByMinute(batch).sort(
+        (a, b) =>
+          a.bucket.getTime() - b.bucket.getTime() ||
+          a.channel.localeCompare(b.channel),
+      );
+      for (const stats of minutes) {
         await client.query({
           name: "upsert_request_stats",
           text: UPSERT_STATS,
@@ -229,6 +279,19 @@ export class RequestRecordWriter {
             stats.latencySumMs,
             stats.latencyHist,
           ],
+        });
+      }
+      const duplicates = countDuplicates(batch);
+      if (duplicates.ids.length > 0) {
+        await client.query({
+          name: "lock_duplicated_messages",
+          text: LOCK_DUPLICATED_MESSAGES,
+          values: [duplicates.ids],
+        });
+        await client.query({
+          name: "count_duplicates",
+          text: COUNT_DUPLICATES,
+          values: [duplicates.ids, duplicates.counts, duplicates.lastAt],
         });
       }
       await client.query("COMMIT");

@@ -50,6 +50,10 @@ export function describeTestEndpoint(): IngestResult {
   return { ...result, records: [] };
 }
 
+// decode() without { stream: true } starts fresh on each call, so one
+// decoder serves every request.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 function invalid(
   message: string,
   issues: { path: string; message: string }[],
@@ -80,9 +84,11 @@ export async function handleTestEndpointPost(
     request.header("content-length"),
   );
 
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    text = utf8.decode(body);
+    json = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return withExcerpt(
@@ -110,6 +116,7 @@ export async function handleTestEndpointPost(
   }
 
   const message = toMessage(parsed.data, json, request, replayOfId);
+  message.payloadJson = text;
   const stored = await storeMessage(
     context.pool,
     message,
