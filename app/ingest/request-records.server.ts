@@ -27,13 +27,23 @@ export interface RequestRecord {
 export const MAX_PENDING_RECORDS = 100_000;
 const FLUSH_BATCH = 1000;
 
+/**
+ * Inserts a batch passed as one JSON array of RequestRecord objects: one
+ * native JSON.stringify costs less than serializing 16 PostgreSQL arrays in
+ * JavaScript. The column names of the record type are the object keys.
+ */
 const INSERT_RECORDS = `
 INSERT INTO request_record (request_id, received_at, method, path, provider,
   channel, status, outcome, latency_ms, message_id, duplicate_of_id,
   error_message, excerpt, content_type, content_length, client_ip)
-SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[],
-  $5::text[], $6::text[], $7::int[], $8::text[], $9::float8[], $10::uuid[],
-  $11::uuid[], $12::text[], $13::text[], $14::text[], $15::int[], $16::text[])`;
+SELECT "requestId", "receivedAt", method, path, provider, channel, status,
+  outcome, "latencyMs", "messageId", "duplicateOfId", "errorMessage", excerpt,
+  "contentType", "contentLength", "clientIp"
+FROM json_to_recordset($1::json) AS r("requestId" text,
+  "receivedAt" timestamptz, method text, path text, provider text,
+  channel text, status int, outcome text, "latencyMs" float8,
+  "messageId" uuid, "duplicateOfId" uuid, "errorMessage" text, excerpt text,
+  "contentType" text, "contentLength" int, "clientIp" text)`;
 
 const UPSERT_STATS = `
 INSERT INTO request_stats_minute AS s (bucket, channel, total, accepted,
@@ -232,32 +242,13 @@ export class RequestRecordWriter {
   }
 
   private async writeBatch(batch: RequestRecord[]): Promise<void> {
-    const column = <K extends keyof RequestRecord>(key: K) =>
-      batch.map((record) => record[key]);
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
       await client.query({
         name: "insert_request_records",
         text: INSERT_RECORDS,
-        values: [
-          column("requestId"),
-          column("receivedAt"),
-          column("method"),
-          column("path"),
-          column("provider"),
-          column("channel"),
-          column("status"),
-          column("outcome"),
-          column("latencyMs"),
-          column("messageId"),
-          column("duplicateOfId"),
-          column("errorMessage"),
-          column("excerpt"),
-          column("contentType"),
-          column("contentLength"),
-          column("clientIp"),
-        ],
+        values: [JSON.stringify(batch)],
       });
       // Sorted so that concurrent flushes lock the rows in one order.
       const minutes = aggregateByMinute(batch).sort(
