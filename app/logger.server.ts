@@ -7,7 +7,7 @@ import { pino } from "pino";
 export const logger = pino(
   {
     level: process.env.LOG_LEVEL ?? "info",
-    // pid tells cluster workers apart in the logs.
+    // The pid identifies the cluster worker that wrote a line.
     base: { service: "webhook-inbox", pid: process.pid },
     redact: {
       paths: [

@@ -10,7 +10,7 @@ import {
 
 export const ENDPOINT = "/api/webhooks/test-multichannel";
 
-/** What one autocannon run measured. */
+/** Measurements of one autocannon run. */
 export interface LoadResult {
   requests: number;
   durationSeconds: number;

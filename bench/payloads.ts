@@ -45,7 +45,7 @@ export function payloadFor(channel: Channel, messageId: string): string {
   }
 }
 
-/** The messageId stored before an all-duplicates run, so every request repeats it. */
+/** Returns the messageId stored before an all-duplicates run, which every request repeats. */
 export function seedIdOf(prefix: string): string {
   return `${prefix}-seed`;
 }

@@ -120,7 +120,7 @@ export async function startBenchServer(options: {
   const exited = new Promise<void>((resolve) =>
     child.once("exit", () => resolve()),
   );
-  const wanted = options.listeners ?? 1;
+  const expectedListeners = options.listeners ?? 1;
   await new Promise<void>((resolve, reject) => {
     let seen = 0;
     const timer = setTimeout(
@@ -135,7 +135,7 @@ export async function startBenchServer(options: {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on("line", (line) => {
         if (output.length < 1000) output.push(line);
-        if (/"msg":"listening"/.test(line) && ++seen === wanted) {
+        if (/"msg":"listening"/.test(line) && ++seen === expectedListeners) {
           clearTimeout(timer);
           resolve();
         }

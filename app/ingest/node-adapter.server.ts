@@ -38,7 +38,7 @@ function parseUrl(
  */
 const PLAIN_PATH = /^\/(?!\/)[\w/-]*$/;
 
-/** The pathname of a request target, parsing it as a URL only when needed. */
+/** Returns the pathname of a request target, parsing it as a URL only when needed. */
 export function pathnameOf(
   target: string,
   header: (name: string) => string | undefined,

@@ -61,7 +61,8 @@ ON CONFLICT (bucket, channel) DO UPDATE SET
 
 /**
  * Counts duplicates on their original message. The rows are locked in id
- * order first, so two processes flushing overlapping batches cannot deadlock.
+ * order first, so flushes from several processes do not deadlock on each
+ * other.
  */
 const LOCK_DUPLICATED_MESSAGES = `
 SELECT id FROM message WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;

@@ -15,10 +15,10 @@ export interface StoreResult {
 
 /**
  * The dedup decision in one statement. The unique index on
- * (channel, dedup_key) lets exactly one concurrent insert win. DO NOTHING
- * writes nothing and takes no row lock for a duplicate, so a burst of the
- * same message does not queue on one row; the second SELECT returns the
- * original instead. RequestRecordWriter counts duplicates on the original
+ * (channel, dedup_key) lets exactly one concurrent insert win. For a
+ * duplicate, DO NOTHING writes nothing and takes no row lock, so a burst of
+ * the same message does not queue on one row. The second SELECT then returns
+ * the original. RequestRecordWriter counts duplicates on the original
  * (duplicate_count, last_duplicate_at) in batches, off the request path.
  *
  * The SELECT runs on the statement's snapshot, so it misses an original

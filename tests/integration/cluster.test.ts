@@ -26,7 +26,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** The pids in the "webhook" log lines of the given request ids. */
+/** Returns the pids in the "webhook" log lines of the given request ids. */
 function servingPids(requestIds: Set<string>): Set<number> {
   const pids = new Set<number>();
   for (const line of cluster.output) {
