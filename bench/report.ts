@@ -69,6 +69,8 @@ export interface BenchReport {
     durationSeconds: number;
     poolSize: number;
     quick: boolean;
+    /** The command line of the run, such as `npm run bench -- --quick`. */
+    command: string;
   };
   cases: CaseResult[];
   scale: ScaleResult[];
@@ -136,7 +138,7 @@ export function checkTargets(
     checks.push({
       target: `throughput >= ${MIN_THROUGHPUT_RATIO * 100} % of baseline`,
       subject,
-      value: `${Math.round(result.ratio * 100)} %`,
+      value: `${(result.ratio * 100).toFixed(1)} %`,
       pass: result.ratio >= MIN_THROUGHPUT_RATIO,
     });
     checks.push({
@@ -190,7 +192,7 @@ function latencies(load: LoadResult): string {
 export function renderMarkdown(report: BenchReport): string {
   const { machine, settings } = report;
   const lines = [
-    `Measured ${report.measuredAt} with \`npm run bench${settings.quick ? " -- --quick" : ""}\`` +
+    `Measured ${report.measuredAt} with \`${settings.command}\`` +
       ` (autocannon, ${settings.connections} connections, ${settings.durationSeconds} s per case,` +
       ` database pool ${settings.poolSize} per process).`,
     "",
@@ -208,7 +210,7 @@ export function renderMarkdown(report: BenchReport): string {
   for (const result of report.cases) {
     lines.push(
       `| ${result.channel} | ${SCENARIO_LABELS[result.scenario]} | ${result.app.rps} | ${latencies(result.app)} | ` +
-        `${result.baseline.rps} | ${latencies(result.baseline)} | ${Math.round(result.ratio * 100)} % |`,
+        `${result.baseline.rps} | ${latencies(result.baseline)} | ${(result.ratio * 100).toFixed(1)} % |`,
     );
   }
   if (report.scale.length > 0) {

@@ -325,6 +325,10 @@ async function main(): Promise<void> {
       durationSeconds: options.durationSeconds,
       poolSize,
       quick: options.quick,
+      command:
+        process.argv.length > 2
+          ? `npm run bench -- ${process.argv.slice(2).join(" ")}`
+          : "npm run bench",
     },
     cases,
     scale,
