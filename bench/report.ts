@@ -174,7 +174,7 @@ export function checkTargets(
     checks.push({
       target: "dedup exact across processes",
       subject: `${run.processes} process${run.processes === 1 ? "" : "es"}`,
-      value: `${dedup.created} x 201, ${dedup.duplicates} x 409, ${dedup.rows} row`,
+      value: `${dedup.created} × 201, ${dedup.duplicates} × 409, ${dedup.rows} row`,
       pass:
         dedup.created === 1 &&
         dedup.duplicates === dedup.copies - 1 &&
@@ -199,6 +199,16 @@ export function renderMarkdown(report: BenchReport): string {
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB memory, ${machine.os};` +
       ` Node ${machine.node}; PostgreSQL ${machine.postgres} on the same machine.` +
       ` Load average at start: ${machine.loadAverageAtStart.join(", ")}.`,
+  ];
+  if (machine.loadAverageAtStart[0] > machine.cores) {
+    lines.push(
+      "",
+      `NOTE: the 1-minute load average at start (${machine.loadAverageAtStart[0]}) was above the ` +
+        `core count (${machine.cores}), so other processes competed for the CPU and these ` +
+        "numbers understate what this machine does. Measure again on an idle machine.",
+    );
+  }
+  lines.push(
     "",
     "Latency is p50 / p95 / p99 in milliseconds. The baseline is",
     "bench/baseline-server.ts: node:http and pg doing one",
@@ -206,7 +216,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     "| Channel | Scenario | App req/s | App latency | Baseline req/s | Baseline latency | App / baseline |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
-  ];
+  );
   for (const result of report.cases) {
     lines.push(
       `| ${result.channel} | ${SCENARIO_LABELS[result.scenario]} | ${result.app.rps} | ${latencies(result.app)} | ` +
@@ -226,7 +236,7 @@ export function renderMarkdown(report: BenchReport): string {
     for (const run of report.scale) {
       lines.push(
         `| ${run.processes} | ${run.load.rps} | ${latencies(run.load)} | ` +
-          `${run.dedup.created} x 201, ${run.dedup.duplicates} x 409, ${run.dedup.rows} row stored |`,
+          `${run.dedup.created} × 201, ${run.dedup.duplicates} × 409, ${run.dedup.rows} row stored |`,
       );
     }
   }

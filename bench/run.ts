@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { postConcurrently, runLoad, type LoadResult } from "./load";
@@ -48,6 +48,8 @@ Options:
   --profile              run the app with node --cpu-prof; the profile goes
                          to bench/results/profiles/
   --no-docs              leave docs/benchmarks.md unchanged
+  --render FILE          measure nothing: rewrite docs/benchmarks.md from a
+                         results file written by an earlier run
   --help                 print this text
 
 Env: BENCH_DATABASE_URL names the PostgreSQL server (default
@@ -65,6 +67,8 @@ interface Options {
   channels: Channel[];
   profile: boolean;
   writeDocs: boolean;
+  /** A results JSON file to render instead of measuring. */
+  render: string | undefined;
 }
 
 function fail(message: string): never {
@@ -94,6 +98,7 @@ function parseOptions(): Options {
         channels: { type: "string" },
         profile: { type: "boolean", default: false },
         "no-docs": { type: "boolean", default: false },
+        render: { type: "string" },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -135,6 +140,7 @@ function parseOptions(): Options {
     channels: channels as Channel[],
     profile: parsed.profile ?? false,
     writeDocs: !(parsed["no-docs"] ?? false),
+    render: parsed.render,
   };
 }
 
@@ -292,8 +298,27 @@ async function measureScale(
   return results;
 }
 
+const DOCS_FILE = path.join(ROOT, "docs/benchmarks.md");
+
+async function renderSaved(file: string): Promise<void> {
+  let report: BenchReport;
+  try {
+    report = JSON.parse(await readFile(file, "utf8")) as BenchReport;
+  } catch (error) {
+    fail(
+      `cannot read results file ${file} (${error instanceof Error ? error.message : error}); pass a JSON file from bench/results/.`,
+    );
+  }
+  await writeMarkdownSection(DOCS_FILE, renderMarkdown(report));
+  console.log(`updated docs/benchmarks.md from ${file}`);
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.render) {
+    await renderSaved(options.render);
+    return;
+  }
   if (!existsSync(path.join(ROOT, "build/server/index.js"))) {
     fail("build/server/index.js is missing; run `npm run build` first.");
   }
@@ -350,10 +375,7 @@ async function main(): Promise<void> {
   await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nraw results: ${path.relative(ROOT, jsonFile)}`);
   if (options.writeDocs) {
-    await writeMarkdownSection(
-      path.join(ROOT, "docs/benchmarks.md"),
-      renderMarkdown(report),
-    );
+    await writeMarkdownSection(DOCS_FILE, renderMarkdown(report));
     console.log("updated docs/benchmarks.md");
   }
   const failed = checks.filter((check) => !check.pass).length;
