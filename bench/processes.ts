@@ -45,6 +45,11 @@ export async function createBenchDatabase(
   url.pathname = `/${name}`;
   await applyMigrations(url.toString(), path.join(ROOT, "prisma/migrations"));
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // Without a listener, an idle connection that the server closes would
+  // crash the run with an unhandled 'error' event.
+  pool.on("error", (error) => {
+    console.error(`bench: idle connection to ${name} failed: ${error.message}`);
+  });
   return {
     name,
     url: url.toString(),

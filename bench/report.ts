@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { format } from "prettier";
 import type { LoadResult } from "./load";
 import {
   CHANNELS,
@@ -292,5 +293,6 @@ export async function writeMarkdownSection(
     `\n${markdown}\n` +
     page.slice(end);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, updated);
+  // Formatted as `npm run format` would, so that formatting changes nothing.
+  await writeFile(file, await format(updated, { filepath: file }));
 }
