@@ -33,6 +33,12 @@ export async function readBody(
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
 }
 
+function prematureClose(): Error {
+  return Object.assign(new Error("Request closed before its body ended"), {
+    code: "ERR_STREAM_PREMATURE_CLOSE",
+  });
+}
+
 /**
  * readBody for a Node stream such as http.IncomingMessage, on its events:
  * `for await` builds an async iterator with several listeners per request,
@@ -40,6 +46,9 @@ export async function readBody(
  * paused, not destroyed, so the server can still send its 413.
  */
 function readStream(stream: Readable, limit: number): Promise<Buffer> {
+  // An ended stream emits no more events; like `for await`, it reads as empty.
+  if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (stream.destroyed) return Promise.reject(prematureClose());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,11 +78,7 @@ function readStream(stream: Readable, limit: number): Promise<Buffer> {
     };
     const onClose = () => {
       cleanup();
-      reject(
-        Object.assign(new Error("Request closed before its body ended"), {
-          code: "ERR_STREAM_PREMATURE_CLOSE",
-        }),
-      );
+      reject(prematureClose());
     };
     stream.on("data", onData);
     stream.on("end", onEnd);

@@ -1,4 +1,6 @@
+import { PassThrough, Readable } from "node:stream";
 import { expect, test } from "vitest";
+import { BodyTooLargeError, readBody } from "~/ingest/body.server";
 import { pathnameOf } from "~/ingest/node-adapter.server";
 import {
   countDuplicates,
@@ -79,4 +81,40 @@ test("countDuplicates sums per original", () => {
 test("countDuplicates skips records without an original", () => {
   const counts = countDuplicates([record({ duplicateOfId: null })]);
   expect(counts.ids).toEqual([]);
+});
+
+test("readBody joins the chunks of a stream", async () => {
+  const stream = Readable.from([Buffer.from("ab"), Buffer.from("cd")]);
+  const body = await readBody(stream, 10);
+  expect(body.toString()).toBe("abcd");
+});
+
+test("readBody rejects a stream over the limit", async () => {
+  const stream = Readable.from([Buffer.alloc(6), Buffer.alloc(6)]);
+  await expect(readBody(stream, 10)).rejects.toBeInstanceOf(BodyTooLargeError);
+});
+
+test("readBody leaves an oversized stream open", async () => {
+  const stream = new PassThrough();
+  stream.write(Buffer.alloc(11));
+  await expect(readBody(stream, 10)).rejects.toBeInstanceOf(BodyTooLargeError);
+  expect(stream.destroyed).toBe(false);
+});
+
+test("readBody reads an ended stream as empty", async () => {
+  const stream = Readable.from([Buffer.from("x")]);
+  stream.resume();
+  await new Promise((resolve) => stream.once("end", resolve));
+  const body = await readBody(stream, 10);
+  expect(body.length).toBe(0);
+});
+
+test("readBody rejects a stream closed early", async () => {
+  const stream = new PassThrough();
+  stream.write(Buffer.from("partial"));
+  const reading = readBody(stream, 100);
+  stream.destroy();
+  await expect(reading).rejects.toMatchObject({
+    code: "ERR_STREAM_PREMATURE_CLOSE",
+  });
 });
