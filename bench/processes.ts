@@ -94,7 +94,7 @@ export interface BenchServer {
 }
 
 /**
- * Starts `node --import tsx <args>` on a free port and resolves once the
+ * Starts `node --import tsx <script>` on a free port and resolves once the
  * process printed `listening` `listeners` times (one line per cluster worker).
  * Extra arguments such as --cpu-prof go before the script.
  */

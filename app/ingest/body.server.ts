@@ -40,9 +40,9 @@ function prematureClose(): Error {
 }
 
 /**
- * readBody for a Node stream such as http.IncomingMessage, on its events:
- * `for await` builds an async iterator with several listeners per request,
- * which costs more than reading a small body. Past the limit the stream is
+ * Reads a Node stream such as http.IncomingMessage through its events,
+ * because `for await` builds an async iterator with several listeners per
+ * request, which costs more than reading a small body. Past the limit the stream is
  * paused, not destroyed, so the server can still send its 413.
  */
 function readStream(stream: Readable, limit: number): Promise<Buffer> {
