@@ -42,8 +42,8 @@ function prematureClose(): Error {
 /**
  * Reads a Node stream such as http.IncomingMessage through its events,
  * because `for await` builds an async iterator with several listeners per
- * request, which costs more than reading a small body. Past the limit the stream is
- * paused, not destroyed, so the server can still send its 413.
+ * request, which costs more than reading a small body. Past the limit the
+ * stream is paused, not destroyed, so the server can still send its 413.
  */
 function readStream(stream: Readable, limit: number): Promise<Buffer> {
   // An ended stream emits no more events; like `for await`, it reads as empty.
