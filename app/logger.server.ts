@@ -7,7 +7,8 @@ import { pino } from "pino";
 export const logger = pino(
   {
     level: process.env.LOG_LEVEL ?? "info",
-    base: { service: "webhook-inbox" },
+    // The pid identifies the cluster worker that wrote a line.
+    base: { service: "webhook-inbox", pid: process.pid },
     redact: {
       paths: [
         "req.headers.authorization",

@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+
 /** Raised when a body grows past the limit while it is read. */
 export class BodyTooLargeError extends Error {
   constructor(public readonly limit: number) {
@@ -20,6 +22,7 @@ export async function readBody(
     throw new BodyTooLargeError(limit);
   }
   if (body === null) return Buffer.alloc(0);
+  if (body instanceof Readable) return readStream(body, limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -28,6 +31,60 @@ export async function readBody(
     chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error("Request closed before its body ended"), {
+    code: "ERR_STREAM_PREMATURE_CLOSE",
+  });
+}
+
+/**
+ * Reads a Node stream such as http.IncomingMessage through its events,
+ * because `for await` builds an async iterator with several listeners per
+ * request, which costs more than reading a small body. Past the limit the
+ * stream is paused, not destroyed, so the server can still send its 413.
+ */
+function readStream(stream: Readable, limit: number): Promise<Buffer> {
+  // An ended stream emits no more events; like `for await`, it reads as empty.
+  if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (stream.destroyed) return Promise.reject(prematureClose());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        stream.pause();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(prematureClose());
+    };
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+  });
 }
 
 /**

@@ -38,6 +38,7 @@ export async function handleFetchWebhook(
     url,
     // A Fetch Request only carries the parsed URL, so the raw target is lost.
     target: url.pathname + url.search,
+    pathname: url.pathname,
     header: (name) => fetchRequest.headers.get(name) ?? undefined,
     clientIp: clientAddress,
     body: fetchRequest.body ? chunksOf(fetchRequest.body) : null,

@@ -7,7 +7,10 @@ import type { Channel, Outcome } from "./message";
  */
 export interface InboundRequest {
   method: string;
-  /** The URL the server saw; the host comes from the Host header. */
+  /**
+   * The URL the server saw; the host comes from the Host header. The Node
+   * adapter parses it on first access, so read `pathname` where that is enough.
+   */
   url: URL;
   /**
    * The request target (path and query) exactly as received. URL parsing
@@ -15,6 +18,8 @@ export interface InboundRequest {
    * signatures computed over the URL.
    */
   target: string;
+  /** `url.pathname`, available without parsing the URL. */
+  pathname: string;
   /** Returns a header value by lower-case name. */
   header: (name: string) => string | undefined;
   clientIp: string;

@@ -35,6 +35,11 @@ export interface NormalizedMessage {
   subject: string | null;
   text: string;
   payload: unknown;
+  /**
+   * `payload` as the JSON text it was parsed from, when the caller has it,
+   * so it is stored without serializing it again.
+   */
+  payloadJson?: string;
   rawBody: Buffer | null;
   headers: Record<string, string>;
   media: MediaItem[];

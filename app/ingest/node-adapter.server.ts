@@ -22,6 +22,33 @@ function headerOf(request: IncomingMessage) {
   };
 }
 
+function parseUrl(
+  target: string,
+  header: (name: string) => string | undefined,
+): URL {
+  try {
+    return new URL(target, `http://${header("host") ?? "localhost"}`);
+  } catch {
+    return new URL(target, "http://localhost");
+  }
+}
+
+/**
+ * A path that URL parsing returns unchanged: word characters, `-` and `/`
+ * only, and no leading `//`, which URL would read as a host.
+ */
+const PLAIN_PATH = /^\/(?!\/)[\w/-]*$/;
+
+/** Returns the pathname of a request target, parsing it as a URL only when needed. */
+export function pathnameOf(
+  target: string,
+  header: (name: string) => string | undefined,
+): string {
+  const queryStart = target.indexOf("?");
+  const path = queryStart === -1 ? target : target.slice(0, queryStart);
+  return PLAIN_PATH.test(path) ? path : parseUrl(target, header).pathname;
+}
+
 /** Bytes of a rejected oversized body read and thrown away before closing. */
 const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
 
@@ -52,19 +79,18 @@ export async function handleNodeWebhook(
   const startedAt = performance.now();
   const header = headerOf(incoming);
   const requestId = requestIdOf(header("x-request-id"));
-  let url: URL;
-  try {
-    url = new URL(
-      incoming.url ?? "/",
-      `http://${header("host") ?? "localhost"}`,
-    );
-  } catch {
-    url = new URL(incoming.url ?? "/", "http://localhost");
-  }
+  const target = incoming.url ?? "/";
+  // Most requests only need the pathname, so the full URL is parsed on
+  // first use.
+  let url: URL | undefined;
   const request: InboundRequest = {
     method: incoming.method ?? "GET",
-    url,
-    target: incoming.url ?? "/",
+    get url() {
+      url ??= parseUrl(target, header);
+      return url;
+    },
+    target,
+    pathname: pathnameOf(target, header),
     header,
     clientIp: incoming.socket.remoteAddress ?? "",
     body: incoming,

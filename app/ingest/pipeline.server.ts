@@ -44,7 +44,7 @@ async function route(
   request: InboundRequest,
   context: IngestContext,
 ): Promise<IngestResult> {
-  const path = request.url.pathname.replace(/\/+$/, "");
+  const path = request.pathname.replace(/\/+$/, "");
   if (path === TEST_ENDPOINT_PATH) {
     if (request.method === "GET" || request.method === "HEAD")
       return describeTestEndpoint();
@@ -69,7 +69,7 @@ async function route(
       404,
       "not_found",
       "not_found",
-      `No webhook endpoint at ${request.url.pathname}. Valid routes: ${listWebhookRoutes().join("; ")}.`,
+      `No webhook endpoint at ${request.pathname}. Valid routes: ${listWebhookRoutes().join("; ")}.`,
       { extra: { routes: listWebhookRoutes() } },
     );
   }
@@ -182,7 +182,7 @@ export async function handleWebhookRequest(
       );
     }
     Sentry.captureException(error, {
-      tags: { requestId: request.requestId, path: request.url.pathname },
+      tags: { requestId: request.requestId, path: request.pathname },
     });
     logger.error(
       { err: error, requestId: request.requestId },
@@ -214,7 +214,7 @@ export function recordWebhookRequest(
     requestId: request.requestId,
     receivedAt,
     method: request.method,
-    path: request.url.pathname.slice(0, 512),
+    path: request.pathname.slice(0, 512),
     provider: result.provider,
     status: result.status,
     latencyMs,
@@ -239,7 +239,7 @@ export function recordWebhookRequest(
     {
       requestId: request.requestId,
       method: request.method,
-      path: request.url.pathname,
+      path: request.pathname,
       provider: result.provider,
       channel: first?.channel ?? null,
       status: result.status,

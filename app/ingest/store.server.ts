@@ -1,6 +1,10 @@
 import type pg from "pg";
 import { TEXT_PREVIEW_LENGTH, type NormalizedMessage } from "./message";
 
+/** True for a content-hash row older than the dedup window of $15 hours. */
+const EXPIRED_HASH_SQL = `(dedup_kind = 'hash'
+  AND received_at <= now() - $15::double precision * interval '1 hour') AS expired`;
+
 export interface StoreResult {
   /** True when this call stored the message; false for a duplicate. */
   inserted: boolean;
@@ -11,25 +15,37 @@ export interface StoreResult {
 
 /**
  * The dedup decision in one statement. The unique index on
- * (channel, dedup_key) lets exactly one concurrent insert win; every other
- * one waits for it, then takes the DO UPDATE branch, which counts the
- * duplicate on the original and returns the original's id. `xmax = 0` holds
- * only for a freshly inserted row, so it tells the two cases apart without
- * an exception.
+ * (channel, dedup_key) lets exactly one concurrent insert win. For a
+ * duplicate, DO NOTHING writes nothing and takes no row lock, so a burst of
+ * the same message does not queue on one row. The second SELECT then returns
+ * the original. RequestRecordWriter counts duplicates on the original
+ * (duplicate_count, last_duplicate_at) in batches, off the request path.
  *
- * A content-hash key only counts as a duplicate within the window ($15):
- * outside it the WHERE clause leaves the row alone and nothing is returned,
- * and storeMessage then releases the old key and inserts again.
+ * The SELECT runs on the statement's snapshot, so it misses an original
+ * that a concurrent transaction committed after this statement started.
+ * Both branches then return nothing and storeMessage looks the row up again.
+ * `expired` marks a content-hash key older than the window ($15): that row is
+ * no duplicate, and storeMessage releases its key and inserts again.
  */
-const UPSERT_MESSAGE = `
-INSERT INTO message AS m (channel, provider, dedup_key, dedup_kind, external_id,
-  sender, recipient, subject, text_preview, payload, raw_body, headers, media,
-  replay_of_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (channel, dedup_key) DO UPDATE
-  SET duplicate_count = m.duplicate_count + 1, last_duplicate_at = now()
-  WHERE m.dedup_kind = 'id' OR m.received_at > now() - $15::double precision * interval '1 hour'
-RETURNING id, received_at, (xmax = 0) AS inserted`;
+const INSERT_MESSAGE = `
+WITH inserted AS (
+  INSERT INTO message (channel, provider, dedup_key, dedup_kind, external_id,
+    sender, recipient, subject, text_preview, payload, raw_body, headers, media,
+    replay_of_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+  ON CONFLICT (channel, dedup_key) DO NOTHING
+  RETURNING id, received_at
+)
+SELECT id, received_at, true AS inserted, false AS expired FROM inserted
+UNION ALL
+SELECT id, received_at, false, ${EXPIRED_HASH_SQL}
+FROM message
+WHERE channel = $1 AND dedup_key = $3 AND NOT EXISTS (SELECT FROM inserted)`;
+
+/** Finds the original after a concurrent insert won the race. */
+const FIND_ORIGINAL = `
+SELECT id, received_at, false AS inserted, ${EXPIRED_HASH_SQL.replaceAll("$15", "$3")}
+FROM message WHERE channel = $1 AND dedup_key = $2`;
 
 /**
  * Renames the key of a content-hash message older than the window, so the
@@ -40,15 +56,17 @@ UPDATE message SET dedup_key = dedup_key || '#' || id::text
 WHERE channel = $1 AND dedup_key = $2 AND dedup_kind = 'hash'
   AND received_at <= now() - $3::double precision * interval '1 hour'`;
 
-interface UpsertRow {
+interface StoreRow {
   id: string;
   received_at: Date;
   inserted: boolean;
+  expired: boolean;
 }
 
 /**
- * Stores `message` unless its (channel, dedupKey) is already stored, in one
- * round trip on the common path.
+ * Stores `message` unless its (channel, dedupKey) is already stored. New
+ * messages and duplicates take one round trip; a lost race for the same key
+ * takes two, and an expired content-hash key up to five.
  */
 export async function storeMessage(
   pool: pg.Pool,
@@ -65,7 +83,7 @@ export async function storeMessage(
     message.recipient,
     message.subject,
     previewOf(message.text),
-    JSON.stringify(message.payload),
+    message.payloadJson ?? JSON.stringify(message.payload),
     message.rawBody,
     JSON.stringify(message.headers),
     JSON.stringify(message.media),
@@ -75,18 +93,29 @@ export async function storeMessage(
   // Two attempts suffice: the second runs after the expired key was released,
   // so it either inserts or meets a row stored within the window.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const { rows } = await pool.query<UpsertRow>({
-      name: "upsert_message",
-      text: UPSERT_MESSAGE,
+    const { rows } = await pool.query<StoreRow>({
+      name: "insert_message",
+      text: INSERT_MESSAGE,
       values,
     });
-    const row = rows[0];
-    if (row)
+    let row = rows[0];
+    if (!row) {
+      const found = await pool.query<StoreRow>({
+        name: "find_original_message",
+        text: FIND_ORIGINAL,
+        values: [message.channel, message.dedupKey, dedupWindowHours],
+      });
+      row = found.rows[0];
+      // The winner was deleted in between (retention purge): insert again.
+      if (!row) continue;
+    }
+    if (!row.expired) {
       return {
         inserted: row.inserted,
         id: row.id,
         receivedAt: row.received_at,
       };
+    }
     await pool.query({
       name: "release_expired_hash",
       text: RELEASE_EXPIRED_HASH,

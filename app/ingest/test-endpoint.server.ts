@@ -51,6 +51,10 @@ export function describeTestEndpoint(): IngestResult {
   return { ...result, records: [] };
 }
 
+// decode() without { stream: true } starts fresh on each call, so one
+// decoder serves every request.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 function invalid(
   message: string,
   issues: { path: string; message: string }[],
@@ -92,9 +96,11 @@ export async function handleTestEndpointPost(
     );
   }
 
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    text = utf8.decode(body);
+    json = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return withExcerpt(
@@ -122,6 +128,7 @@ export async function handleTestEndpointPost(
   }
 
   const message = toMessage(parsed.data, json, request, replayOfId);
+  message.payloadJson = text;
   const stored = await storeMessage(
     context.pool,
     message,

@@ -15,13 +15,16 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 /**
  * Starts the built app (server/index.ts over build/) on a free port and
  * resolves once it listens. The caller's env is added to a quiet default.
+ * `script` runs another entry point such as server/cluster.ts, and
+ * `listeners` waits for that many "listening" lines (one per worker).
  */
 export async function startServer(
   env: Record<string, string | undefined>,
+  options: { script?: string; listeners?: number } = {},
 ): Promise<RunningServer> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "server/index.ts"],
+    ["--import", "tsx", options.script ?? "server/index.ts"],
     {
       cwd: ROOT,
       env: {
@@ -43,6 +46,7 @@ export async function startServer(
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
+  let listening = 0;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`server did not start:\n${output.join("\n")}`)),
@@ -52,7 +56,7 @@ export async function startServer(
       createInterface({ input: stream! }).on("line", (line) => {
         output.push(line);
         const match = /"msg":"listening","url":"([^"]+)"/.exec(line);
-        if (match) {
+        if (match && ++listening === (options.listeners ?? 1)) {
           clearTimeout(timer);
           resolve(match[1]);
         }
@@ -83,22 +87,19 @@ export async function startServer(
 export async function runServerToExit(
   env: Record<string, string | undefined>,
   timeoutMs = 20_000,
+  script = "server/index.ts",
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "server/index.ts"],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "production",
-        HOST: "127.0.0.1",
-        PORT: "0",
-        ...env,
-      } as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      ...env,
+    } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

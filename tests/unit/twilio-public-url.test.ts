@@ -11,6 +11,7 @@ function requestWith(
     method: "POST",
     url: new URL(target, `http://${headers.host ?? "localhost"}`),
     target,
+    pathname: target.split("?")[0],
     header: (name) => headers[name],
     clientIp: "127.0.0.1",
     body: null,

@@ -1,0 +1,298 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { format } from "prettier";
+import type { LoadResult } from "./load";
+import {
+  CHANNELS,
+  SCENARIO_LABELS,
+  type Channel,
+  type Scenario,
+} from "./payloads";
+
+/** Throughput of the app as a fraction of the baseline, at least. */
+export const MIN_THROUGHPUT_RATIO = 0.5;
+/** p99 latency of the app in milliseconds, at most. */
+export const MAX_P99_MS = 25;
+/**
+ * Noise allowed when comparing all-duplicates with unique messages: the
+ * duplicate run passes with up to 5 % fewer requests per second and a p99
+ * up to 5 % higher.
+ */
+export const DUPLICATE_TOLERANCE = 0.05;
+
+export interface CaseResult {
+  channel: Channel;
+  scenario: Scenario;
+  app: LoadResult;
+  baseline: LoadResult;
+  /** app.rps / baseline.rps */
+  ratio: number;
+}
+
+export interface DedupCheck {
+  copies: number;
+  created: number;
+  duplicates: number;
+  other: number;
+  rows: number;
+}
+
+export interface ScaleResult {
+  processes: number;
+  load: LoadResult;
+  dedup: DedupCheck;
+}
+
+export interface TargetCheck {
+  target: string;
+  subject: string;
+  value: string;
+  pass: boolean;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+  loadAverageAtStart: number[];
+}
+
+export interface BenchReport {
+  measuredAt: string;
+  machine: Machine;
+  settings: {
+    connections: number;
+    durationSeconds: number;
+    poolSize: number;
+    quick: boolean;
+    /** The command line of the run, such as `npm run bench -- --quick`. */
+    command: string;
+  };
+  cases: CaseResult[];
+  scale: ScaleResult[];
+  checks: TargetCheck[];
+}
+
+/** Describes the machine the run is on. */
+export function describeMachine(postgres: string): Machine {
+  const cpus = os.cpus();
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const release = execFileSync("sh", [
+      "-c",
+      '. /etc/os-release && echo "$PRETTY_NAME"',
+    ])
+      .toString()
+      .trim();
+    if (release) osName = `${release}, kernel ${os.release()}`;
+  } catch {
+    // /etc/os-release is missing outside Linux; the kernel name is enough.
+  }
+  return {
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: osName,
+    node: process.version,
+    postgres,
+    loadAverageAtStart: os
+      .loadavg()
+      .map((load) => Math.round(load * 100) / 100),
+  };
+}
+
+function expectedStatuses(scenario: Scenario): number[] {
+  if (scenario === "unique") return [201];
+  if (scenario === "alldup") return [409];
+  return [201, 409];
+}
+
+function unexpectedResponses(scenario: Scenario, load: LoadResult): number {
+  const allowed = expectedStatuses(scenario).map(String);
+  let count = load.errors + load.timeouts;
+  for (const [status, n] of Object.entries(load.statuses)) {
+    if (!allowed.includes(status)) count += n;
+  }
+  return count;
+}
+
+/** Checks every target against the measured cases and scale runs. */
+export function checkTargets(
+  cases: CaseResult[],
+  scale: ScaleResult[],
+): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const result of cases) {
+    const subject = `${result.channel}, ${SCENARIO_LABELS[result.scenario]}`;
+    const unexpected = unexpectedResponses(result.scenario, result.app);
+    checks.push({
+      target: `only ${expectedStatuses(result.scenario).join("/")} responses`,
+      subject,
+      value: `${unexpected} other`,
+      pass: unexpected === 0 && result.app.requests > 0,
+    });
+    checks.push({
+      target: `throughput >= ${MIN_THROUGHPUT_RATIO * 100} % of baseline`,
+      subject,
+      value: `${(result.ratio * 100).toFixed(1)} %`,
+      pass: result.ratio >= MIN_THROUGHPUT_RATIO,
+    });
+    checks.push({
+      target: `p99 <= ${MAX_P99_MS} ms`,
+      subject,
+      value: `${result.app.p99} ms`,
+      pass: result.app.p99 <= MAX_P99_MS,
+    });
+  }
+  for (const channel of CHANNELS) {
+    const unique = cases.find(
+      (c) => c.channel === channel && c.scenario === "unique",
+    );
+    const duplicate = cases.find(
+      (c) => c.channel === channel && c.scenario === "alldup",
+    );
+    if (!unique || !duplicate) continue;
+    checks.push({
+      target: "duplicate rps >= unique rps",
+      subject: channel,
+      value: `${duplicate.app.rps} vs ${unique.app.rps}`,
+      pass: duplicate.app.rps >= unique.app.rps * (1 - DUPLICATE_TOLERANCE),
+    });
+    checks.push({
+      target: "duplicate p99 <= unique p99",
+      subject: channel,
+      value: `${duplicate.app.p99} vs ${unique.app.p99} ms`,
+      pass: duplicate.app.p99 <= unique.app.p99 * (1 + DUPLICATE_TOLERANCE),
+    });
+  }
+  for (const run of scale) {
+    const { dedup } = run;
+    checks.push({
+      target: "dedup exact across processes",
+      subject: `${run.processes} process${run.processes === 1 ? "" : "es"}`,
+      value: `${dedup.created} × 201, ${dedup.duplicates} × 409, ${dedup.rows} row`,
+      pass:
+        dedup.created === 1 &&
+        dedup.duplicates === dedup.copies - 1 &&
+        dedup.rows === 1,
+    });
+  }
+  return checks;
+}
+
+function latencies(load: LoadResult): string {
+  return `${load.p50} / ${load.p95} / ${load.p99}`;
+}
+
+/** Renders the report as the Markdown that goes between the markers. */
+export function renderMarkdown(report: BenchReport): string {
+  const { machine, settings } = report;
+  const lines = [
+    `Measured ${report.measuredAt} with \`${settings.command}\`` +
+      ` (autocannon, ${settings.connections} connections, ${settings.durationSeconds} s per case,` +
+      ` database pool ${settings.poolSize} per process).`,
+    "",
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB memory, ${machine.os};` +
+      ` Node ${machine.node}; PostgreSQL ${machine.postgres} on the same machine.` +
+      ` Load average at start: ${machine.loadAverageAtStart.join(", ")}.`,
+  ];
+  if (machine.loadAverageAtStart[0] > machine.cores) {
+    lines.push(
+      "",
+      `NOTE: the 1-minute load average at start (${machine.loadAverageAtStart[0]}) was above the ` +
+        `core count (${machine.cores}), so other processes competed for the CPU and these ` +
+        "numbers understate what this machine does. Measure again on an idle machine.",
+    );
+  }
+  lines.push(
+    "",
+    "Latency is p50 / p95 / p99 in milliseconds. The baseline is",
+    "bench/baseline-server.ts: node:http and pg doing one",
+    "`INSERT ... ON CONFLICT DO NOTHING` per request into the same table.",
+    "",
+    "| Channel | Scenario | App req/s | App latency | Baseline req/s | Baseline latency | App / baseline |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const result of report.cases) {
+    lines.push(
+      `| ${result.channel} | ${SCENARIO_LABELS[result.scenario]} | ${result.app.rps} | ${latencies(result.app)} | ` +
+        `${result.baseline.rps} | ${latencies(result.baseline)} | ${(result.ratio * 100).toFixed(1)} % |`,
+    );
+  }
+  if (report.scale.length > 0) {
+    lines.push(
+      "",
+      "Scale-out: `npm run start:cluster` with WEB_CONCURRENCY workers against",
+      "one PostgreSQL, unique sms messages, then 100 identical POSTs sent at",
+      "once on separate connections.",
+      "",
+      "| Processes | Req/s | Latency | Concurrent identical POSTs |",
+      "| ---: | ---: | ---: | --- |",
+    );
+    for (const run of report.scale) {
+      lines.push(
+        `| ${run.processes} | ${run.load.rps} | ${latencies(run.load)} | ` +
+          `${run.dedup.created} × 201, ${run.dedup.duplicates} × 409, ${run.dedup.rows} row stored |`,
+      );
+    }
+  }
+  lines.push(
+    "",
+    "| Target | Case | Measured | Result |",
+    "| --- | --- | --- | --- |",
+  );
+  for (const check of report.checks) {
+    lines.push(
+      `| ${check.target} | ${check.subject} | ${check.value} | ${check.pass ? "pass" : "FAIL"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export const START_MARKER = "<!-- bench:start -->";
+export const END_MARKER = "<!-- bench:end -->";
+
+const NEW_PAGE = `# Benchmarks
+
+Ingest throughput and latency, measured by \`npm run bench\` (bench/run.ts).
+Numbers depend on the machine and on what else runs on it; each section
+names its machine and date.
+
+${START_MARKER}
+${END_MARKER}
+`;
+
+/**
+ * Replaces the text between the bench markers in `file`, creating the page
+ * with the markers when it does not exist. Text outside the markers is kept.
+ */
+export async function writeMarkdownSection(
+  file: string,
+  markdown: string,
+): Promise<void> {
+  let page: string;
+  try {
+    page = await readFile(file, "utf8");
+  } catch {
+    page = NEW_PAGE;
+  }
+  let start = page.indexOf(START_MARKER);
+  let end = page.indexOf(END_MARKER);
+  if (start === -1 || end === -1 || end < start) {
+    page = `${page.trimEnd()}\n\n${START_MARKER}\n${END_MARKER}\n`;
+    start = page.indexOf(START_MARKER);
+    end = page.indexOf(END_MARKER);
+  }
+  const updated =
+    page.slice(0, start + START_MARKER.length) +
+    `\n${markdown}\n` +
+    page.slice(end);
+  await mkdir(path.dirname(file), { recursive: true });
+  // Formatted as `npm run format` would, so that formatting changes nothing.
+  await writeFile(file, await format(updated, { filepath: file }));
+}

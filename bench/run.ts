@@ -1,0 +1,386 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { postConcurrently, runLoad, type LoadResult } from "./load";
+import {
+  CHANNELS,
+  payloadFor,
+  SCENARIO_LABELS,
+  SCENARIOS,
+  type Channel,
+  type Scenario,
+} from "./payloads";
+import {
+  createBenchDatabase,
+  DEFAULT_DATABASE_URL,
+  postgresVersion,
+  ROOT,
+  startBenchServer,
+  type BenchDatabase,
+  type BenchServer,
+} from "./processes";
+import {
+  checkTargets,
+  describeMachine,
+  renderMarkdown,
+  writeMarkdownSection,
+  type BenchReport,
+  type CaseResult,
+  type DedupCheck,
+  type ScaleResult,
+} from "./report";
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Benchmarks POST /api/webhooks/test-multichannel of the built app against a
+bare node:http + pg baseline, per channel and scenario, and writes
+docs/benchmarks.md and bench/results/*.json. Run npm run build first.
+
+Options:
+  --duration SECONDS     length of each measured case (default 10)
+  --connections N        concurrent autocannon connections (default 50)
+  --quick                smoke run: 2 s per case, 10 connections
+  --processes LIST       also measure cluster mode with these worker counts,
+                         for example 1,2,4, and check dedup across workers
+  --channels LIST        channels to measure (default email,whatsapp,sms)
+  --profile              run the app with node --cpu-prof; the profile goes
+                         to bench/results/profiles/
+  --no-docs              leave docs/benchmarks.md unchanged
+  --render FILE          measure nothing: rewrite docs/benchmarks.md from a
+                         results file written by an earlier run
+  --help                 print this text
+
+Env: BENCH_DATABASE_URL names the PostgreSQL server (default
+${DEFAULT_DATABASE_URL}); the run creates and drops its own databases there.
+DATABASE_POOL_SIZE sets the pool of the app and the baseline alike (default 10).`;
+
+const DEDUP_COPIES = 100;
+const WARMUP_SECONDS = 2;
+
+interface Options {
+  durationSeconds: number;
+  connections: number;
+  quick: boolean;
+  processes: number[];
+  channels: Channel[];
+  profile: boolean;
+  writeDocs: boolean;
+  /** A results JSON file to render instead of measuring. */
+  render: string | undefined;
+}
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+function positiveInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    fail(
+      `--${name} must be a positive whole number, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+function parseOptions(): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        duration: { type: "string" },
+        connections: { type: "string" },
+        quick: { type: "boolean", default: false },
+        processes: { type: "string" },
+        channels: { type: "string" },
+        profile: { type: "boolean", default: false },
+        "no-docs": { type: "boolean", default: false },
+        render: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    fail(`${error instanceof Error ? error.message : error}\n\n${USAGE}`);
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = parsed.quick ?? false;
+  const channels = (parsed.channels ?? CHANNELS.join(","))
+    .split(",")
+    .map((channel) => channel.trim());
+  for (const channel of channels) {
+    if (!(CHANNELS as readonly string[]).includes(channel)) {
+      fail(
+        `--channels: unknown channel ${JSON.stringify(channel)}; use ${CHANNELS.join(", ")}`,
+      );
+    }
+  }
+  return {
+    durationSeconds: parsed.duration
+      ? positiveInteger("duration", parsed.duration)
+      : quick
+        ? 2
+        : 10,
+    connections: parsed.connections
+      ? positiveInteger("connections", parsed.connections)
+      : quick
+        ? 10
+        : 50,
+    quick,
+    processes: parsed.processes
+      ? parsed.processes
+          .split(",")
+          .map((n) => positiveInteger("processes", n.trim()))
+      : [],
+    channels: channels as Channel[],
+    profile: parsed.profile ?? false,
+    writeDocs: !(parsed["no-docs"] ?? false),
+    render: parsed.render,
+  };
+}
+
+function describe(load: LoadResult): string {
+  const statuses = Object.entries(load.statuses)
+    .map(([status, n]) => `${n}x${status}`)
+    .join(" ");
+  return `${load.rps} req/s, p50 ${load.p50} p95 ${load.p95} p99 ${load.p99} ms (${statuses}${load.errors ? `, ${load.errors} errors` : ""})`;
+}
+
+async function warmUp(server: BenchServer, options: Options, runId: string) {
+  await runLoad({
+    baseUrl: server.url,
+    channel: "sms",
+    scenario: "unique",
+    prefix: `${runId}-warmup`,
+    connections: options.connections,
+    durationSeconds: WARMUP_SECONDS,
+  });
+}
+
+async function measureCases(
+  options: Options,
+  serverUrl: string,
+  runId: string,
+  poolSize: number,
+): Promise<CaseResult[]> {
+  const appDb = await createBenchDatabase(serverUrl, "app");
+  const baselineDb = await createBenchDatabase(serverUrl, "baseline");
+  const databases = [appDb, baselineDb];
+  const servers: BenchServer[] = [];
+  try {
+    const profileDir = path.join(ROOT, "bench/results/profiles");
+    if (options.profile) await mkdir(profileDir, { recursive: true });
+    const app = await startBenchServer({
+      script: "server/index.ts",
+      env: { DATABASE_URL: appDb.url, DATABASE_POOL_SIZE: String(poolSize) },
+      nodeArgs: options.profile
+        ? ["--cpu-prof", "--cpu-prof-dir", profileDir]
+        : [],
+    });
+    servers.push(app);
+    const baseline = await startBenchServer({
+      script: "bench/baseline-server.ts",
+      env: {
+        DATABASE_URL: baselineDb.url,
+        DATABASE_POOL_SIZE: String(poolSize),
+      },
+    });
+    servers.push(baseline);
+    console.log(`app ${app.url} (pid ${app.pid}), baseline ${baseline.url}`);
+    await warmUp(app, options, runId);
+    await warmUp(baseline, options, runId);
+
+    const cases: CaseResult[] = [];
+    for (const channel of options.channels) {
+      for (const scenario of SCENARIOS) {
+        const prefix = `${runId}-${channel}-${scenario}`;
+        const run = (server: BenchServer) =>
+          runLoad({
+            baseUrl: server.url,
+            channel,
+            scenario,
+            prefix,
+            connections: options.connections,
+            durationSeconds: options.durationSeconds,
+          });
+        const appLoad = await run(app);
+        const baselineLoad = await run(baseline);
+        const ratio = baselineLoad.rps > 0 ? appLoad.rps / baselineLoad.rps : 0;
+        console.log(`${channel}, ${SCENARIO_LABELS[scenario]}`);
+        console.log(`  app      ${describe(appLoad)}`);
+        console.log(`  baseline ${describe(baselineLoad)}`);
+        cases.push({
+          channel,
+          scenario,
+          app: appLoad,
+          baseline: baselineLoad,
+          ratio,
+        });
+      }
+    }
+    return cases;
+  } finally {
+    for (const server of servers) await server.stop();
+    for (const db of databases) await db.drop();
+  }
+}
+
+async function checkDedup(
+  server: BenchServer,
+  db: BenchDatabase,
+  messageId: string,
+): Promise<DedupCheck> {
+  const statuses = await postConcurrently(
+    server.url,
+    payloadFor("sms", messageId),
+    DEDUP_COPIES,
+  );
+  const { rows } = await db.pool.query<{ n: string }>(
+    "SELECT count(*) AS n FROM message WHERE channel = 'sms' AND dedup_key = $1",
+    [`id:${messageId}`],
+  );
+  const created = statuses.filter((status) => status === 201).length;
+  const duplicates = statuses.filter((status) => status === 409).length;
+  return {
+    copies: DEDUP_COPIES,
+    created,
+    duplicates,
+    other: statuses.length - created - duplicates,
+    rows: Number(rows[0].n),
+  };
+}
+
+async function measureScale(
+  options: Options,
+  serverUrl: string,
+  runId: string,
+  poolSize: number,
+): Promise<ScaleResult[]> {
+  const results: ScaleResult[] = [];
+  for (const processes of options.processes) {
+    const db = await createBenchDatabase(serverUrl, `scale${processes}`);
+    let server: BenchServer | undefined;
+    try {
+      server = await startBenchServer({
+        script: "server/cluster.ts",
+        env: {
+          DATABASE_URL: db.url,
+          DATABASE_POOL_SIZE: String(poolSize),
+          WEB_CONCURRENCY: String(processes),
+        },
+        listeners: processes,
+      });
+      await warmUp(server, options, `${runId}-p${processes}`);
+      const load = await runLoad({
+        baseUrl: server.url,
+        channel: "sms",
+        scenario: "unique" satisfies Scenario,
+        prefix: `${runId}-scale-${processes}`,
+        connections: options.connections,
+        durationSeconds: options.durationSeconds,
+      });
+      const dedup = await checkDedup(server, db, `${runId}-dedup-${processes}`);
+      console.log(`${processes} process(es): ${describe(load)}`);
+      console.log(
+        `  ${dedup.copies} identical POSTs: ${dedup.created} x 201, ${dedup.duplicates} x 409, ${dedup.other} other, ${dedup.rows} row(s)`,
+      );
+      results.push({ processes, load, dedup });
+    } finally {
+      await server?.stop();
+      await db.drop();
+    }
+  }
+  return results;
+}
+
+const DOCS_FILE = path.join(ROOT, "docs/benchmarks.md");
+
+async function renderSaved(file: string): Promise<void> {
+  let report: BenchReport;
+  try {
+    report = JSON.parse(await readFile(file, "utf8")) as BenchReport;
+  } catch (error) {
+    fail(
+      `cannot read results file ${file} (${error instanceof Error ? error.message : error}); pass a JSON file from bench/results/.`,
+    );
+  }
+  await writeMarkdownSection(DOCS_FILE, renderMarkdown(report));
+  console.log(`updated docs/benchmarks.md from ${file}`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (options.render) {
+    await renderSaved(options.render);
+    return;
+  }
+  if (!existsSync(path.join(ROOT, "build/server/index.js"))) {
+    fail("build/server/index.js is missing; run `npm run build` first.");
+  }
+  const serverUrl = process.env.BENCH_DATABASE_URL || DEFAULT_DATABASE_URL;
+  const poolSize = positiveInteger(
+    "DATABASE_POOL_SIZE",
+    process.env.DATABASE_POOL_SIZE ?? "10",
+  );
+  const postgres = await postgresVersion(serverUrl).catch((error: unknown) =>
+    fail(
+      `cannot reach PostgreSQL at ${serverUrl} (${error instanceof Error ? error.message : error}); start it or set BENCH_DATABASE_URL.`,
+    ),
+  );
+  const machine = describeMachine(postgres);
+  const measuredAt = new Date().toISOString();
+  const runId = `b${randomBytes(3).toString("hex")}`;
+  console.log(
+    `bench ${runId}: ${options.durationSeconds} s per case, ${options.connections} connections, pool ${poolSize}`,
+  );
+
+  const cases = await measureCases(options, serverUrl, runId, poolSize);
+  const scale = await measureScale(options, serverUrl, runId, poolSize);
+  const checks = checkTargets(cases, scale);
+  const report: BenchReport = {
+    measuredAt,
+    machine,
+    settings: {
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      poolSize,
+      quick: options.quick,
+      command:
+        process.argv.length > 2
+          ? `npm run bench -- ${process.argv.slice(2).join(" ")}`
+          : "npm run bench",
+    },
+    cases,
+    scale,
+    checks,
+  };
+
+  console.log("");
+  for (const check of checks) {
+    console.log(
+      `${check.pass ? "pass" : "FAIL"}  ${check.target} (${check.subject}): ${check.value}`,
+    );
+  }
+  const resultsDir = path.join(ROOT, "bench/results");
+  await mkdir(resultsDir, { recursive: true });
+  const jsonFile = path.join(
+    resultsDir,
+    `${measuredAt.replace(/[:.]/g, "-")}.json`,
+  );
+  await writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nraw results: ${path.relative(ROOT, jsonFile)}`);
+  if (options.writeDocs) {
+    await writeMarkdownSection(DOCS_FILE, renderMarkdown(report));
+    console.log("updated docs/benchmarks.md");
+  }
+  const failed = checks.filter((check) => !check.pass).length;
+  console.log(`${checks.length - failed} targets passed, ${failed} failed`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+await main();
