@@ -103,10 +103,14 @@ try {
   failed ||= vitestCode !== 0;
   let playwrightCode = 0;
   if (!skipE2e && vitestArgs.length === 0) {
-    playwrightCode = await run("npx", ["playwright", "test", "--pass-with-no-tests"], {
-      ...env,
-      PLAYWRIGHT_JSON_OUTPUT_NAME: "test-results/playwright.json",
-    });
+    playwrightCode = await run(
+      "npx",
+      ["playwright", "test", "--pass-with-no-tests"],
+      {
+        ...env,
+        PLAYWRIGHT_JSON_OUTPUT_NAME: "test-results/playwright.json",
+      },
+    );
     failed ||= playwrightCode !== 0;
   }
 

@@ -93,10 +93,12 @@ test("twilio retry is a duplicate", async () => {
     "twilio:SM00000000000000000000000000000001",
   ]);
   expect(messages).toHaveLength(1);
-  expect(messages[0].duplicate_count).toBe(1);
   const [record] = await recordsFor(requestId);
   expect(record.outcome).toBe("duplicate");
   expect(record.duplicate_of_id).toBe(messages[0].id);
+  // The count is added in the same transaction that writes the record.
+  const [counted] = await messagesWhere("id = $1", [messages[0].id]);
+  expect(counted.duplicate_count).toBe(1);
 });
 
 test("twilio bad signature stores nothing", async () => {
