@@ -60,19 +60,21 @@ ON CONFLICT (bucket, channel) DO UPDATE SET
   )`;
 
 /**
- * Counts duplicates on their original message. The rows are locked in id
- * order first, so flushes from several processes do not deadlock on each
- * other.
+ * Counts duplicates on their original message in one autocommit statement.
+ * The rows are locked in id order first, so flushes from several processes
+ * do not deadlock on each other. A concurrent insert of the same key waits
+ * for this lock, so it must be held for one statement only, never across
+ * the round trips of the record transaction.
  */
-const LOCK_DUPLICATED_MESSAGES = `
-SELECT id FROM message WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
-
 const COUNT_DUPLICATES = `
+WITH locked AS (
+  SELECT id FROM message WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+)
 UPDATE message AS m SET
   duplicate_count = m.duplicate_count + c.n,
   last_duplicate_at = GREATEST(m.last_duplicate_at, c.last_at)
 FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS c(id, n, last_at)
-WHERE m.id = c.id`;
+WHERE m.id = c.id AND m.id IN (SELECT id FROM locked)`;
 
 interface DuplicateCounts {
   ids: string[];
@@ -263,6 +265,17 @@ export class RequestRecordWriter {
     };
     client.on("error", onError);
     try {
+      // Counted before the records are written, so a reader that sees a
+      // duplicate's record also sees it counted. A failure after this
+      // statement retries the batch and counts those duplicates twice.
+      const duplicates = countDuplicates(batch);
+      if (duplicates.ids.length > 0) {
+        await client.query({
+          name: "count_duplicates",
+          text: COUNT_DUPLICATES,
+          values: [duplicates.ids, duplicates.counts, duplicates.lastAt],
+        });
+      }
       await client.query("BEGIN");
       await client.query({
         name: "insert_request_records",
@@ -289,19 +302,6 @@ export class RequestRecordWriter {
             stats.latencySumMs,
             stats.latencyHist,
           ],
-        });
-      }
-      const duplicates = countDuplicates(batch);
-      if (duplicates.ids.length > 0) {
-        await client.query({
-          name: "lock_duplicated_messages",
-          text: LOCK_DUPLICATED_MESSAGES,
-          values: [duplicates.ids],
-        });
-        await client.query({
-          name: "count_duplicates",
-          text: COUNT_DUPLICATES,
-          values: [duplicates.ids, duplicates.counts, duplicates.lastAt],
         });
       }
       await client.query("COMMIT");
