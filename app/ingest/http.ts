@@ -1,7 +1,7 @@
 import type { Channel, Outcome } from "./message";
 
 /**
- * An HTTP request as the ingest pipeline sees it. The Node server builds it
+ * An HTTP request in the form the ingest pipeline reads. The Node server builds it
  * straight from `http.IncomingMessage`, and the Remix resource route from a
  * Fetch `Request`, so both paths run the same code.
  */
@@ -38,7 +38,7 @@ export interface RecordEntry {
   errorMessage?: string | null;
 }
 
-/** What a handler returns: the HTTP answer and what to record about it. */
+/** What a handler returns: the HTTP response and what to record about it. */
 export interface IngestResult {
   status: number;
   headers: Record<string, string>;

@@ -8,7 +8,7 @@ import { handleWebhookRequest, recordWebhookRequest } from "./pipeline.server";
 
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
-/** The X-Request-Id a client sent when it is sane, else a new UUID. */
+/** Returns the client's X-Request-Id when it is 1 to 128 safe characters, else a new UUID. */
 export function requestIdOf(value: string | undefined): string {
   return value !== undefined && REQUEST_ID_PATTERN.test(value)
     ? value
@@ -69,8 +69,8 @@ function discardRest(incoming: IncomingMessage): void {
 
 /**
  * Serves a request under /api/webhooks/ straight from Node's HTTP server,
- * without building a Fetch Request; the Remix resource route runs the same
- * pipeline for servers that go through Remix.
+ * without building a Fetch Request. Under remix-serve the resource route
+ * runs the same pipeline.
  */
 export async function handleNodeWebhook(
   incoming: IncomingMessage,
@@ -115,7 +115,8 @@ export async function handleNodeWebhook(
     });
     response.end(result.body);
   } catch (error) {
-    // Only a failed boot gets here; handleWebhookRequest itself never throws.
+    // Only a failed boot gets here, because handleWebhookRequest catches
+    // every error of its own.
     logger.error({ err: error, requestId }, "webhook server not ready");
     response.writeHead(503, {
       "content-type": "application/json",
