@@ -11,6 +11,13 @@ import {
   type LatencySeriesQuery,
 } from "./latency";
 
+/**
+ * request_stats_hour holds the sums of request_stats_minute per hour (kept
+ * by triggers), so ranges with buckets of whole hours read 60 times fewer
+ * rows. Its columns have the same names.
+ */
+type StatsTable = "request_stats_minute" | "request_stats_hour";
+
 // One sum per histogram bucket (PostgreSQL arrays start at 1). Summing the
 // 64 positions of each minute row in one aggregation pass is several times
 // faster than unnesting every minute row first.
@@ -20,7 +27,7 @@ const HISTOGRAM_SUMS = Array.from(
 ).join(", ");
 
 /**
- * Sums the minute rows into buckets of $3 seconds per channel, then adds
+ * Sums the minute or hour rows into buckets of $3 seconds per channel, then adds
  * the channels together. $6 selects the rows per channel, $7 the rows of the
  * whole filter (channel 'all'), so one pass over the minutes serves both
  * charts of the latency page. Each percentile is read from the summed
@@ -32,7 +39,7 @@ const HISTOGRAM_SUMS = Array.from(
  * NOTE: positions past LATENCY_BUCKET_COUNT are ignored. The writers store
  * exactly that many.
  */
-const LATENCY_SERIES_SQL = `
+const latencySeriesSql = (table: StatsTable) => `
 WITH per_channel AS (
   SELECT date_bin(make_interval(secs => $3), bucket,
            TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket_start,
@@ -41,7 +48,7 @@ WITH per_channel AS (
          sum(duplicate) AS duplicate, sum(rejected) AS rejected,
          sum(latency_sum_ms) AS latency_sum_ms,
          ARRAY[${HISTOGRAM_SUMS}] AS hist
-  FROM request_stats_minute
+  FROM ${table}
   WHERE bucket >= $1 AND bucket < $2
     AND ($5::text IS NULL OR channel = $5)
   GROUP BY 1, 2
@@ -186,7 +193,11 @@ async function selectLatencyRows(
 ): Promise<LatencySeriesRow[]> {
   const { bucketMinutes } = LATENCY_RANGES[query.range];
   const { start, end } = rangeWindow(query.range, query.now);
-  const { rows } = await pool.query<LatencySeriesRow>(LATENCY_SERIES_SQL, [
+  // rangeWindow aligns a range to its buckets, so whole-hour buckets start
+  // and end on the hour rows.
+  const table =
+    bucketMinutes % 60 === 0 ? "request_stats_hour" : "request_stats_minute";
+  const { rows } = await pool.query<LatencySeriesRow>(latencySeriesSql(table), [
     start,
     end,
     bucketMinutes * 60,
