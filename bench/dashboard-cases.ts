@@ -78,6 +78,7 @@ export async function readCaseFixture(
      ORDER BY received_at DESC, id DESC LIMIT 1`,
     [new Date(now.getTime() - 5 * DAY_MS)],
   );
+
   const oldestSms = await pool.query<{ sender: string }>(
     `SELECT sender FROM message WHERE channel = 'sms'
      ORDER BY received_at, id LIMIT 1`,
@@ -92,6 +93,7 @@ export async function readCaseFixture(
      WHERE outcome = 'duplicate' AND duplicate_of_id IS NOT NULL
      ORDER BY received_at DESC, id DESC LIMIT 1`,
   );
+
   const message = newest.rows[0];
   const deepRow = deep.rows[0];
   const detail = duplicate.rows[0];
@@ -102,6 +104,7 @@ export async function readCaseFixture(
       "The database lacks an email, an SMS older than five days, a message older than six days or a duplicate request record. Seed it with bench/seed-scale.sql first.",
     );
   }
+
   const orderWords = /order \d+/.exec(message.text_preview);
   return {
     now,
@@ -132,7 +135,7 @@ const FIRST_PAGE: PageRequest = {
   pageSize: DEFAULT_PAGE_SIZE,
 };
 
-/** The messages loader: one page of the log and the provider list. */
+/** Builds the calls of the messages loader: a log page and the providers. */
 function messageLog(
   filters: Partial<MessageFilters>,
   page: PageRequest = FIRST_PAGE,
@@ -146,7 +149,7 @@ function messageLog(
   };
 }
 
-/** The latency loader: the charts of one range and channel filter. */
+/** Builds the call of the latency loader for one range and channel. */
 function latencyChart(
   range: LatencyRange,
   channel: ChannelFilter,

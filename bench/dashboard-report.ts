@@ -14,6 +14,8 @@ export interface ReportInput {
   warmups: number;
   iterations: number;
   timings: CaseTiming[];
+  /** 1-minute load average before the run began, from os.loadavg(). */
+  loadBefore: number;
 }
 
 /** Describes the CPU, memory, PostgreSQL and Node versions. */
@@ -73,6 +75,13 @@ export function renderReport(input: ReportInput, machine: string[]): string {
     ...machine.map((line) => `- ${line}`),
     `- Seeded ${input.counts.messages.toLocaleString("en-US")} messages and ${input.counts.records.toLocaleString("en-US")} request records, plus one request_stats_minute row per minute and channel over 7 days; seed time ${seed}`,
     `- ${input.warmups} warm-up runs, then ${input.iterations} measured runs per case, one at a time`,
+    `- 1-minute load average before the run: ${input.loadBefore.toFixed(1)} on ${os.cpus().length} cores${input.loadBefore >= 1 ? ", so other work shared the cores and the times include waiting for a core" : ""}`,
+    "",
+    "The search cases look for values read from the seed: the sender of the",
+    "newest email (a few matches), the phone number of an SMS from five",
+    "days ago (one match, old), the first 8 characters of the oldest phone",
+    "number (thousands of matches, all 7 days old), a recipient (one",
+    "message in 60) and an order number from the message text.",
     "",
     ...timingTable(input.timings),
     REPORT_END,

@@ -3,6 +3,7 @@
 // Usage: npm run bench:dashboard -- [--messages N] [--records N] [--quick]
 //   [--keep] [--database NAME] [--iterations N] [--warmups N] [--no-report]
 import { randomBytes } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -48,11 +49,11 @@ interface Options {
   report: boolean;
 }
 
-function positiveInteger(name: string, value: string): number {
+function wholeNumber(name: string, value: string, min: number): number {
   const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < 1) {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min) {
     throw new Error(
-      `--${name} must be a positive whole number, got ${JSON.stringify(value)}.`,
+      `--${name} must be a whole number of at least ${min}, got ${JSON.stringify(value)}.`,
     );
   }
   return number;
@@ -75,13 +76,15 @@ function readOptions(): Options | null {
   if (values.help) return null;
   const quick = values.quick;
   const counts = {
-    messages: positiveInteger(
+    messages: wholeNumber(
       "messages",
       values.messages ?? (quick ? "100000" : "1000000"),
+      1,
     ),
-    records: positiveInteger(
+    records: wholeNumber(
       "records",
       values.records ?? (quick ? "500000" : "5000000"),
+      1,
     ),
   };
   if (counts.records < counts.messages) {
@@ -98,8 +101,8 @@ function readOptions(): Options | null {
     counts,
     keep: values.keep,
     database: values.database ?? null,
-    iterations: positiveInteger("iterations", values.iterations),
-    warmups: Number(values.warmups),
+    iterations: wholeNumber("iterations", values.iterations, 1),
+    warmups: wholeNumber("warmups", values.warmups, 0),
     report: !values["no-report"],
   };
 }
@@ -148,6 +151,7 @@ async function measureAll(
 }
 
 async function main(options: Options): Promise<number> {
+  const loadBefore = os.loadavg()[0]!;
   const serverUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_SERVER_URL;
   const name =
     options.database ?? `bench_dashboard_${randomBytes(4).toString("hex")}`;
@@ -186,6 +190,7 @@ async function main(options: Options): Promise<number> {
           warmups: options.warmups,
           iterations: options.iterations,
           timings,
+          loadBefore,
         },
         await describeMachine(pool),
       );

@@ -48,7 +48,7 @@ function stripComments(statement: string): string {
   return statement.replace(/--[^\n]*/g, "").trim();
 }
 
-/** A short label for progress output: the first line that is not a comment. */
+/** Returns the first line that is not a comment, as a progress label. */
 function describeStatement(statement: string): string {
   const line = stripComments(statement).split("\n")[0] ?? "";
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
@@ -85,8 +85,8 @@ async function secondaryIndexes(
  * Seeds a migrated, empty database with bench/seed-scale.sql. The secondary
  * indexes of message and request_record (time order, filters, trigram) are
  * dropped before the inserts and rebuilt from their saved definitions
- * afterwards, which leaves the schema as the migrations made it. Building a
- * GIN index once is much faster than updating it row by row.
+ * afterwards, which leaves the schema as the migrations made it. Building
+ * each index once after the inserts avoids updating it row by row.
  */
 export async function seedScale(
   connectionString: string,

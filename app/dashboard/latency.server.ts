@@ -12,7 +12,7 @@ import {
 } from "./latency";
 
 /**
- * request_stats_hour holds the sums of request_stats_minute per hour (kept
+ * request_stats_hour contains the sums of request_stats_minute per hour (kept
  * by triggers), so ranges with buckets of whole hours read 60 times fewer
  * rows. Its columns have the same names.
  */
@@ -29,7 +29,7 @@ const HISTOGRAM_SUMS = Array.from(
 /**
  * Sums the minute or hour rows into buckets of $3 seconds per channel, then adds
  * the channels together. $6 selects the rows per channel, $7 the rows of the
- * whole filter (channel 'all'), so one pass over the minutes serves both
+ * whole filter (channel 'all'), so one pass over the rows serves both
  * charts of the latency page. Each percentile is read from the summed
  * histogram: a percentile q is the upper bound ($4 lists one per histogram
  * index) of the first index whose cumulative count reaches ceil(q * count),
@@ -143,7 +143,7 @@ export interface LatencyCharts {
 }
 
 /**
- * Reads request_stats_minute over `range` once and returns per-bucket
+ * Reads the stats rollup over `range` once and returns per-bucket
  * counts, throughput, duplicate rate and the p50, p95 and p99 latency, for
  * the filter as a whole and, when the filter is all channels, per channel.
  */
@@ -171,7 +171,7 @@ export async function queryLatencyCharts(
 }
 
 /**
- * Reads request_stats_minute over `range` and returns per-bucket counts,
+ * Reads the stats rollup over `range` and returns per-bucket counts,
  * throughput, duplicate rate and the p50, p95 and p99 latency.
  */
 export async function queryLatencySeries(

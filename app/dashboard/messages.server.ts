@@ -113,8 +113,9 @@ const MESSAGE_ROW_COLUMNS = `id, channel, provider, sender, recipient, subject,
 
 /**
  * Rows that a search reads in time order before it falls back to the
- * trigram indexes. Reading them costs a few milliseconds, and a term that
- * matches at least one message in a hundred fills a page within them.
+ * trigram indexes. Filtering them took about 10 ms in bench/dashboard-scale.ts,
+ * and a term that matches one message in a hundred, spread evenly over
+ * time, fills a page of 50 within them.
  */
 const SEARCH_SCAN_ROWS = 5_000;
 
@@ -215,8 +216,9 @@ export async function listMessages(
  * The planner cannot estimate how many rows an ILIKE '%term%' matches. When
  * it guesses "many", it walks the time index and filters, which reads the
  * whole table for a term found only in old messages (2.5 s over one million
- * messages). When it guesses "few", it reads every match through the
- * trigram indexes and sorts them, which is slow for a common term. So the
+ * messages in bench/dashboard-scale.ts). When it guesses "few", it reads
+ * every match through the trigram indexes and sorts them, which is slow for
+ * a common term. So the
  * search first filters the newest SEARCH_SCAN_ROWS rows in time order,
  * which fills the page for a common term. Only when that misses does it
  * read the older rows through the trigram indexes alone, where a rare term
@@ -228,60 +230,61 @@ async function searchMessages(
   query: MessageQuery,
   page: PageRequest,
 ): Promise<MessageRow[]> {
-  const recent = await pool.query<MessageRow>(
-    `SELECT ${MESSAGE_ROW_COLUMNS} FROM (
-       SELECT ${SEARCH_SCAN_COLUMNS} FROM message
+  // One snapshot for all three statements, so that messages arriving in
+  // between cannot move the boundary and repeat a row.
+  return inReadOnlySnapshot(pool, async (client) => {
+    const recent = await client.query<MessageRow>(
+      `SELECT ${MESSAGE_ROW_COLUMNS} FROM (
+         SELECT ${SEARCH_SCAN_COLUMNS} FROM message
+         WHERE ${query.conditions}
+         ORDER BY ${query.orderBy} LIMIT ${SEARCH_SCAN_ROWS}
+       ) AS recent
+       WHERE ${query.search}
+       ORDER BY ${query.orderBy} LIMIT ${query.limit}`,
+      [...query.values, query.searchValue],
+    );
+    if (recent.rows.length === query.limit) return recent.rows;
+
+    // The last row scanned. Without it, the scan covered every row.
+    const boundary = await client.query<{ received_at: Date; id: string }>(
+      `SELECT received_at, id FROM message
        WHERE ${query.conditions}
-       ORDER BY ${query.orderBy} LIMIT ${SEARCH_SCAN_ROWS}
-     ) AS recent
-     WHERE ${query.search}
-     ORDER BY ${query.orderBy} LIMIT ${query.limit}`,
-    [...query.values, query.searchValue],
-  );
-  if (recent.rows.length === query.limit) return recent.rows;
+       ORDER BY ${query.orderBy} OFFSET ${SEARCH_SCAN_ROWS - 1} LIMIT 1`,
+      query.values,
+    );
+    const last = boundary.rows[0];
+    if (!last) return recent.rows;
 
-  // The last row scanned. Without it, the scan covered every row.
-  const boundary = await pool.query<{ received_at: Date; id: string }>(
-    `SELECT received_at, id FROM message
-     WHERE ${query.conditions}
-     ORDER BY ${query.orderBy} OFFSET ${SEARCH_SCAN_ROWS - 1} LIMIT 1`,
-    query.values,
-  );
-  const last = boundary.rows[0];
-  if (!last) return recent.rows;
-
-  const operator = page.direction === "older" ? "<" : ">";
-  const next = query.values.length + 2;
-  const older = await withBitmapScansOnly(pool, (client) =>
-    client.query<MessageRow>(
+    // Without sequential and plain index scans, the planner reads the
+    // matches through bitmap scans of the trigram indexes instead of
+    // walking the time index. SET LOCAL ends with the transaction.
+    await client.query(
+      `SET LOCAL enable_seqscan = off;
+       SET LOCAL enable_indexscan = off;
+       SET LOCAL enable_indexonlyscan = off`,
+    );
+    const operator = page.direction === "older" ? "<" : ">";
+    const next = query.values.length + 2;
+    const older = await client.query<MessageRow>(
       `SELECT ${MESSAGE_ROW_COLUMNS} FROM message
        WHERE ${query.conditions} AND ${query.search}
          AND (received_at, id) ${operator} ($${next}::timestamptz, $${next + 1}::uuid)
        ORDER BY ${query.orderBy} LIMIT ${query.limit - recent.rows.length}`,
       [...query.values, query.searchValue, last.received_at, last.id],
-    ),
-  );
-  return [...recent.rows, ...older.rows];
+    );
+    return [...recent.rows, ...older.rows];
+  });
 }
 
-/**
- * Runs `run` in a transaction in which the planner may only use bitmap
- * scans, so a search reads its matches through the trigram indexes instead
- * of walking the time index. SET LOCAL ends with the transaction.
- */
-async function withBitmapScansOnly<Result>(
+/** Runs `run` in a read-only REPEATABLE READ transaction on one connection. */
+async function inReadOnlySnapshot<Result>(
   pool: pg.Pool,
   run: (client: pg.PoolClient) => Promise<Result>,
 ): Promise<Result> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query("BEGIN");
-    await client.query(
-      `SET LOCAL enable_seqscan = off;
-       SET LOCAL enable_indexscan = off;
-       SET LOCAL enable_indexonlyscan = off`,
-    );
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const result = await run(client);
     await client.query("COMMIT");
     return result;
