@@ -303,3 +303,17 @@ test("measureCase orders percentiles", async () => {
   expect(timing.p95).toBeLessThanOrEqual(timing.max);
   expect(timing.passed).toBeNull();
 });
+
+test("search with channel past scan", async () => {
+  const page = await listMessages(
+    db.pool,
+    { ...NO_FILTERS, channel: "sms", q: fixture.senderPart },
+    { cursor: null, direction: "older", pageSize: PAGE_SIZE },
+  );
+  const expected = await expectedMessageIds(
+    `channel = 'sms' AND ${TEXT_COLUMNS_MATCH}`,
+    [`%${fixture.senderPart}%`],
+  );
+  expect(expected).toHaveLength(PAGE_SIZE);
+  expect(page.rows.map((row) => row.id)).toEqual(expected);
+});
