@@ -142,3 +142,12 @@ test("hour rows vanish with their minutes", async () => {
   expect(hours).toEqual(await sumMinutes());
   expect(hours.map((row) => row.channel)).not.toContain("email");
 });
+
+test("hour rows clear on truncate", async () => {
+  await insertMinute("2026-11-03T08:00:00Z", "sms", 2, 5);
+  expect(await readHours()).not.toEqual([]);
+
+  await db.pool.query("TRUNCATE request_stats_minute");
+
+  expect(await readHours()).toEqual([]);
+});

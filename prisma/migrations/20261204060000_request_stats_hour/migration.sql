@@ -1,7 +1,8 @@
--- Hourly totals of request_stats_minute, kept in step by statement triggers,
--- so the 7-day latency chart sums 168 rows per channel instead of 10,080.
--- Summing the 64 histogram positions of 30,000 minute rows took about
--- 100 ms (PostgreSQL 15, 2 shared cores).
+-- Hourly totals of request_stats_minute, kept in step by statement triggers
+-- on insert, update, delete and truncate, so the 7-day latency chart sums
+-- 168 rows per channel instead of 10,080. Summing the 64 histogram positions
+-- of 30,000 minute rows took about 100 ms in bench/dashboard-scale.ts
+-- (PostgreSQL 15, 2 shared cores).
 -- bucket is the start of the hour in UTC. minutes counts the minute rows
 -- summed, and a row is deleted when it reaches 0, so an hour has a row
 -- exactly when it has minute rows. latency_hist is bigint[] because an
@@ -120,6 +121,19 @@ CREATE TRIGGER "request_stats_hour_delete"
   AFTER DELETE ON "request_stats_minute"
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION "request_stats_hour_sync"();
+
+-- TRUNCATE fires no row or statement trigger of the other events.
+CREATE FUNCTION "request_stats_hour_clear"() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM "request_stats_hour";
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER "request_stats_hour_truncate"
+  AFTER TRUNCATE ON "request_stats_minute"
+  FOR EACH STATEMENT EXECUTE FUNCTION "request_stats_hour_clear"();
 
 -- Minute rows written before this migration.
 SELECT "request_stats_hour_apply"(
