@@ -112,14 +112,38 @@ const MESSAGE_ROW_COLUMNS = `id, channel, provider, sender, recipient, subject,
   replay_of_id AS "replayOfId"`;
 
 /**
- * Returns one page of messages, newest first, reading at most one page plus
- * one row through the (received_at, id) indexes.
+ * Rows that a search reads in time order before it falls back to the
+ * trigram indexes. Filtering them took about 10 ms in bench/dashboard-scale.ts,
+ * and a term that matches one message in a hundred, spread evenly over
+ * time, fills a page of 50 within them.
  */
-export async function listMessages(
-  pool: pg.Pool,
+const SEARCH_SCAN_ROWS = 5_000;
+
+/** pg_trgm extracts no trigram from a pattern shorter than this. */
+const MIN_TRIGRAM_PATTERN_LENGTH = 3;
+
+/** The columns read by the search, a subset of message. */
+const SEARCH_SCAN_COLUMNS = `id, channel, provider, sender, recipient,
+  subject, text_preview, received_at, duplicate_count, replay_of_id`;
+
+/** The SQL of one message log page, split so a search can reorder it. */
+interface MessageQuery {
+  /** Filter and keyset conditions, without the search text. */
+  conditions: string;
+  /** Parameters of `conditions`. */
+  values: unknown[];
+  /** The search text condition on parameter values.length + 1. */
+  search: string | null;
+  /** The ILIKE pattern of `search`. */
+  searchValue: string | null;
+  orderBy: string;
+  limit: number;
+}
+
+function buildMessageQuery(
   filters: MessageFilters,
   page: PageRequest,
-): Promise<Page<MessageRow>> {
+): MessageQuery {
   const conditions: string[] = [];
   const values: unknown[] = [];
   const bind = (value: unknown) => {
@@ -130,17 +154,6 @@ export async function listMessages(
   if (filters.provider) conditions.push(`provider = ${bind(filters.provider)}`);
   if (filters.from) conditions.push(`received_at >= ${bind(filters.from)}`);
   if (filters.to) conditions.push(`received_at < ${bind(filters.to)}`);
-  if (filters.q) {
-    // Each column has a pg_trgm GIN index, so the OR becomes a BitmapOr of
-    // index scans for patterns of three or more characters.
-    // NOTE: a shorter pattern has no trigram, so PostgreSQL walks the time
-    // index and filters. A rare one- or two-character term can read the
-    // whole table before it fills a page.
-    const pattern = bind(`%${escapeLike(filters.q)}%`);
-    conditions.push(
-      `(sender ILIKE ${pattern} OR recipient ILIKE ${pattern} OR subject ILIKE ${pattern} OR text_preview ILIKE ${pattern})`,
-    );
-  }
   const keyset = keysetClause(
     page,
     { time: "received_at", id: "id", idType: "uuid" },
@@ -148,14 +161,145 @@ export async function listMessages(
   );
   values.push(...keyset.values);
   conditions.push(keyset.where);
+  // The pattern is the last parameter, so a query without the search
+  // condition can bind `values` without it.
+  let search: string | null = null;
+  if (filters.q) {
+    const pattern = `$${values.length + 1}`;
+    search = `(sender ILIKE ${pattern} OR recipient ILIKE ${pattern} OR subject ILIKE ${pattern} OR text_preview ILIKE ${pattern})`;
+  }
+  return {
+    conditions: conditions.join(" AND "),
+    values,
+    search,
+    searchValue: filters.q ? `%${escapeLike(filters.q)}%` : null,
+    orderBy: keyset.orderBy,
+    limit: keyset.limit,
+  };
+}
 
+/**
+ * Returns one page of messages, newest first, reading at most one page plus
+ * one row through the (received_at, id) indexes. A search takes more steps,
+ * described at searchMessages.
+ */
+export async function listMessages(
+  pool: pg.Pool,
+  filters: MessageFilters,
+  page: PageRequest,
+): Promise<Page<MessageRow>> {
+  const query = buildMessageQuery(filters, page);
+  if (
+    query.search !== null &&
+    (filters.q ?? "").length >= MIN_TRIGRAM_PATTERN_LENGTH
+  ) {
+    return toPage(page, await searchMessages(pool, query, page));
+  }
+  // NOTE: a search pattern of one or two characters has no trigram, so
+  // PostgreSQL walks the time index and filters. A rare one- or
+  // two-character term can read the whole table before it fills a page.
+  const where = query.search
+    ? `${query.conditions} AND ${query.search}`
+    : query.conditions;
   const { rows } = await pool.query<MessageRow>(
     `SELECT ${MESSAGE_ROW_COLUMNS} FROM message
-     WHERE ${conditions.join(" AND ")}
-     ORDER BY ${keyset.orderBy} LIMIT ${keyset.limit}`,
-    values,
+     WHERE ${where}
+     ORDER BY ${query.orderBy} LIMIT ${query.limit}`,
+    query.search ? [...query.values, query.searchValue] : query.values,
   );
   return toPage(page, rows);
+}
+
+/**
+ * Returns the first `query.limit` messages matching a search, in page order.
+ *
+ * The planner cannot estimate how many rows an ILIKE '%term%' matches. When
+ * it guesses "many", it walks the time index and filters, which reads the
+ * whole table for a term found only in old messages (2.5 s over one million
+ * messages in bench/dashboard-scale.ts). When it guesses "few", it reads
+ * every match through the trigram indexes and sorts them, which is slow for
+ * a common term. So the
+ * search first filters the newest SEARCH_SCAN_ROWS rows in time order,
+ * which fills the page for a common term. Only when that misses does it
+ * read the older rows through the trigram indexes alone, where a rare term
+ * has few matches to sort. The rows are the same as those of one query with
+ * every condition.
+ */
+async function searchMessages(
+  pool: pg.Pool,
+  query: MessageQuery,
+  page: PageRequest,
+): Promise<MessageRow[]> {
+  // One snapshot for all three statements, so that messages arriving in
+  // between cannot move the boundary and repeat a row.
+  return inReadOnlySnapshot(pool, async (client) => {
+    const recent = await client.query<MessageRow>(
+      `SELECT ${MESSAGE_ROW_COLUMNS} FROM (
+         SELECT ${SEARCH_SCAN_COLUMNS} FROM message
+         WHERE ${query.conditions}
+         ORDER BY ${query.orderBy} LIMIT ${SEARCH_SCAN_ROWS}
+       ) AS recent
+       WHERE ${query.search}
+       ORDER BY ${query.orderBy} LIMIT ${query.limit}`,
+      [...query.values, query.searchValue],
+    );
+    if (recent.rows.length === query.limit) return recent.rows;
+
+    // The last row scanned. Without it, the scan covered every row.
+    const boundary = await client.query<{ received_at: Date; id: string }>(
+      `SELECT received_at, id FROM message
+       WHERE ${query.conditions}
+       ORDER BY ${query.orderBy} OFFSET ${SEARCH_SCAN_ROWS - 1} LIMIT 1`,
+      query.values,
+    );
+    const last = boundary.rows[0];
+    if (!last) return recent.rows;
+
+    // Without sequential and plain index scans, the planner reads the
+    // matches through bitmap scans of the trigram indexes instead of
+    // walking the time index. SET LOCAL ends with the transaction.
+    await client.query(
+      `SET LOCAL enable_seqscan = off;
+       SET LOCAL enable_indexscan = off;
+       SET LOCAL enable_indexonlyscan = off`,
+    );
+    const operator = page.direction === "older" ? "<" : ">";
+    const next = query.values.length + 2;
+    const older = await client.query<MessageRow>(
+      `SELECT ${MESSAGE_ROW_COLUMNS} FROM message
+       WHERE ${query.conditions} AND ${query.search}
+         AND (received_at, id) ${operator} ($${next}::timestamptz, $${next + 1}::uuid)
+       ORDER BY ${query.orderBy} LIMIT ${query.limit - recent.rows.length}`,
+      [...query.values, query.searchValue, last.received_at, last.id],
+    );
+    return [...recent.rows, ...older.rows];
+  });
+}
+
+/** Runs `run` in a read-only REPEATABLE READ transaction on one connection. */
+async function inReadOnlySnapshot<Result>(
+  pool: pg.Pool,
+  run: (client: pg.PoolClient) => Promise<Result>,
+): Promise<Result> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const result = await run(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+      // A connection that cannot roll back is closed instead of reused.
+      broken =
+        rollbackError instanceof Error
+          ? rollbackError
+          : new Error(String(rollbackError));
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** Returns the newest `limit` messages. */

@@ -13,7 +13,7 @@ import {
   type ChannelFilter,
   type LatencyRange,
 } from "~/dashboard/latency";
-import { queryLatencySeries } from "~/dashboard/latency.server";
+import { queryLatencyCharts } from "~/dashboard/latency.server";
 
 export const meta: MetaFunction = () => [{ title: "Latency · Webhook inbox" }];
 
@@ -48,18 +48,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, "viewer");
   const { range, channel } = parseFilters(new URL(request.url));
   const app = await getApp();
-  const now = app.now();
-  const [series, byChannel] = await Promise.all([
-    queryLatencySeries(app.pool, { range, channel, now }),
-    channel === "all"
-      ? queryLatencySeries(app.pool, {
-          range,
-          channel,
-          now,
-          groupByChannel: true,
-        })
-      : null,
-  ]);
+  const { series, byChannel } = await queryLatencyCharts(app.pool, {
+    range,
+    channel,
+    now: app.now(),
+  });
   return { range, channel, series, byChannel };
 }
 
