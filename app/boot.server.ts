@@ -103,11 +103,23 @@ async function start(config: Env): Promise<AppContext> {
     max: embedded ? 1 : config.DATABASE_POOL_SIZE,
     connectionTimeoutMillis: 3000,
     query_timeout: config.DATABASE_QUERY_TIMEOUT_MS,
-    idleTimeoutMillis: 30_000,
+    // The embedded connection is kept open: a new one would land in the same
+    // PGlite session, where the named prepared statements of the old one
+    // still exist.
+    idleTimeoutMillis: embedded ? 0 : 30_000,
   });
   pool.on("error", (error) => {
     logger.error({ err: error }, "idle database connection failed");
   });
+  if (embedded) {
+    // After a broken connection is replaced, the new one must start without
+    // the prepared statements that pg only knows the old one had.
+    pool.on("connect", (client) => {
+      client.query("DEALLOCATE ALL").catch((error: unknown) => {
+        logger.error({ err: error }, "resetting the embedded session failed");
+      });
+    });
+  }
 
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const records = new RequestRecordWriter(pool, config.REQUEST_LOG_FLUSH_MS);

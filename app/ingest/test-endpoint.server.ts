@@ -8,6 +8,7 @@ import {
   type IngestResult,
 } from "./http";
 import { jsonDepth, MAX_JSON_DEPTH } from "./json-depth";
+import { findUnstorableText } from "./json-text";
 import type { NormalizedMessage } from "./message";
 import { storeMessage } from "./store.server";
 import {
@@ -106,6 +107,16 @@ export async function handleTestEndpointPost(
     return withExcerpt(
       invalid(`Body is not valid UTF-8 JSON: ${reason}`, [
         { path: "(root)", message: reason },
+      ]),
+      body,
+    );
+  }
+
+  const unstorable = findUnstorableText(text, json);
+  if (unstorable) {
+    return withExcerpt(
+      invalid(`Payload is invalid. ${unstorable.path}: ${unstorable.message}`, [
+        unstorable,
       ]),
       body,
     );

@@ -55,7 +55,10 @@ export const whatsappPayloadSchema = z
     media: z
       .array(
         z.object({
-          url: z.url("must be an absolute URL"),
+          url: z.url({
+            protocol: /^https?$/,
+            error: "must be an absolute http or https URL",
+          }),
           contentType: z
             .string()
             .regex(

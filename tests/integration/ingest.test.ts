@@ -405,13 +405,41 @@ test("unknown webhook route answers 404 with the route list", async () => {
   expect(body.routes).toContain("GET, POST /api/webhooks/test-multichannel");
 });
 
-test("NUL in a JSON string answers 400", async () => {
+test("NUL in a JSON string answers 400 on its field", async () => {
   const response = await post(
-    '{"channel":"sms","from":"+14155550100","to":"+14155550111","text":"a\\u0000b"}',
+    '{"channel":"sms","from":"+14155550100","to":"+14155550111","text":"a\\u0000b","messageId":"nul-1"}',
   );
   expect(response.status).toBe(400);
   const body = await response.json();
   expect(body.error).toBe("invalid_payload");
+  expect(body.issues[0].path).toBe("text");
+  expect(body.issues[0].message).toMatch(/NUL character/);
+  expect(await messageCount("dedup_key = 'id:nul-1'")).toBe(0);
+});
+
+test("lone surrogate answers 400 on its field", async () => {
+  for (const messageId of ["", ',"messageId":"surrogate-1"']) {
+    const response = await post(
+      `{"channel":"sms","from":"+14155550100","to":"+14155550111","text":"lone \\ud800"${messageId}}`,
+    );
+    expect(response.status, messageId).toBe(400);
+    const body = await response.json();
+    expect(body.issues[0].path).toBe("text");
+    expect(body.issues[0].message).toMatch(/lone UTF-16 surrogate/);
+  }
+});
+
+test("paired surrogate escapes are stored", async () => {
+  const response = await post(
+    '{"channel":"sms","from":"+14155550100","to":"+14155550111","text":"smile \\ud83d\\ude00","messageId":"pair-1"}',
+  );
+  expect(response.status).toBe(201);
+  const { id } = await response.json();
+  const { rows } = await db.pool.query(
+    "SELECT text_preview FROM message WHERE id = $1",
+    [id],
+  );
+  expect(rows[0].text_preview).toBe("smile 😀");
 });
 
 test("request log line is JSON with the outcome", async () => {

@@ -138,3 +138,19 @@ test("formatIssuePath writes brackets for indexes", () => {
   expect(formatIssuePath(["media", 0, "url"])).toBe("media[0].url");
   expect(formatIssuePath([])).toBe("(root)");
 });
+
+test("whatsapp media URL must be http or https", () => {
+  for (const url of [
+    "javascript:alert(1)",
+    "data:text/html,hi",
+    "ftp://example.com/a",
+  ]) {
+    const issues = issuesFor({
+      channel: "whatsapp",
+      from: "+14155550100",
+      to: "+14155550101",
+      media: [{ url, contentType: "image/png" }],
+    });
+    expect(issues[0].path, url).toBe("media[0].url");
+  }
+});
