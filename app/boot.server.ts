@@ -151,7 +151,7 @@ async function start(config: Env): Promise<AppContext> {
     await pool.end();
     await embedded?.stop();
     await flushSentry(2000);
-    flushLogs();
+    await flushLogs();
   });
   await startAuth(context);
   context.onShutdown.push(rateLimiter.close);

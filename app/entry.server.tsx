@@ -7,7 +7,7 @@ import type {
   HandleErrorFunction,
 } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { RemixServer } from "@remix-run/react";
+import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { NonceProvider } from "~/components/nonce";
@@ -29,6 +29,9 @@ const ABORT_DELAY_MS = 5_000;
  */
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted) return;
+  // A thrown 4xx response (an unknown page, a missing message) is an
+  // expected outcome, not an error to report.
+  if (isRouteErrorResponse(error) && error.status < 500) return;
   logger.error(
     { err: error, path: new URL(request.url).pathname },
     "unhandled route error",

@@ -122,10 +122,18 @@ server.listen(app.env.PORT, app.env.HOST, () => {
       level: 30,
       time: Date.now(),
       msg: "listening",
-      url: `http://${app.env.HOST === "0.0.0.0" ? "localhost" : app.env.HOST}:${port}`,
+      url: publicListenUrl(app.env.HOST, port),
     }),
   );
 });
+
+/** Returns the URL to print for HOST and a port. */
+function publicListenUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "::") return `http://localhost:${port}`;
+  return host.includes(":")
+    ? `http://[${host}]:${port}`
+    : `http://${host}:${port}`;
+}
 
 /** Returns the URL this process reaches itself at, for HOST and a port. */
 function loopbackUrl(host: string, port: number): string {
@@ -167,6 +175,9 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(idleSweep);
   clearTimeout(timer);
   await entry.stopApp();
+  console.log(
+    JSON.stringify({ level: 30, time: Date.now(), msg: "stopped", signal }),
+  );
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

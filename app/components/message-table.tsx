@@ -56,15 +56,25 @@ export function MessageTable({
               <ChannelBadge channel={row.channel} />
             </Cell>
             <Cell className={WIDE_SCREEN_ONLY}>{row.provider}</Cell>
-            <Cell className="break-all">{row.sender}</Cell>
-            <Cell className={`break-all ${WIDE_SCREEN_ONLY}`}>
-              {row.recipient}
+            <Cell className="max-w-[14rem] break-words">
+              <span className="line-clamp-2" title={row.sender}>
+                {row.sender}
+              </span>
             </Cell>
-            <Cell className="min-w-[12rem]">
+            <Cell className={`max-w-[14rem] break-words ${WIDE_SCREEN_ONLY}`}>
+              <span className="line-clamp-2" title={row.recipient}>
+                {row.recipient}
+              </span>
+            </Cell>
+            <Cell className="min-w-[12rem] max-w-[28rem] break-words">
               {row.subject ? (
-                <span className="block font-medium">{row.subject}</span>
+                <span className="line-clamp-1 block font-medium [overflow-wrap:anywhere]">
+                  {row.subject}
+                </span>
               ) : null}
-              <span className="block text-slate-600">{row.textPreview}</span>
+              <span className="line-clamp-2 block text-slate-600 [overflow-wrap:anywhere]">
+                {row.textPreview}
+              </span>
               {row.replayOfId ? (
                 <span className="mt-1 block text-xs text-slate-500">
                   replay

@@ -12,7 +12,9 @@ import {
   useNavigation,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { requireRole } from "~/auth/guard.server";
+import { getOptionalUser, requireRole } from "~/auth/guard.server";
+import { hasRole } from "~/auth/roles";
+import { TEXT_PREVIEW_LENGTH } from "~/ingest/message";
 import { getApp } from "~/boot.server";
 import { REPLAY_MODES, type ReplayMode } from "~/dashboard/constants";
 import { getMessageDetail } from "~/dashboard/message-detail.server";
@@ -52,7 +54,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const app = await getApp();
   const detail = await getMessageDetail(app.pool, id);
   if (!detail) notFound(id);
-  return detail;
+  const user = await getOptionalUser(request);
+  return {
+    ...detail,
+    canReplay: user !== null && hasRole(user.role, "developer"),
+  };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -80,7 +86,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function MessageDetailPage() {
-  const { message, statusEvents, replays, timeline } =
+  const { message, statusEvents, replays, timeline, canReplay } =
     useLoaderData<typeof loader>();
   const replay = useActionData<typeof action>();
   const navigation = useNavigation();
@@ -146,39 +152,47 @@ export default function MessageDetailPage() {
         <p className="mt-1 whitespace-pre-wrap break-words rounded border border-slate-200 bg-white p-3 text-sm">
           {message.textPreview || "(empty)"}
         </p>
+        {message.textPreview.length >= TEXT_PREVIEW_LENGTH ? (
+          <p className="mt-1 text-xs text-slate-500">
+            Only the first {TEXT_PREVIEW_LENGTH.toLocaleString("en-US")}{" "}
+            characters are shown; the payload below has the full text.
+          </p>
+        ) : null}
       </section>
 
-      <section aria-labelledby="replay-heading">
-        <h2 id="replay-heading" className="text-lg font-semibold">
-          Replay
-        </h2>
-        <p className="text-sm text-slate-600">
-          Re-sends the stored payload to the ingest endpoint over HTTP.
-          Unchanged, it should be rejected as a duplicate (409); as new, it gets
-          a fresh message id and is stored as a replay of this message.
-        </p>
-        <Form method="post" className="mt-2 flex flex-wrap gap-2">
-          <button
-            type="submit"
-            name="mode"
-            value="unchanged"
-            disabled={replaying}
-            className={SECONDARY_BUTTON_CLASS}
-          >
-            Replay unchanged
-          </button>
-          <button
-            type="submit"
-            name="mode"
-            value="new"
-            disabled={replaying}
-            className={BUTTON_CLASS}
-          >
-            Replay as new message
-          </button>
-        </Form>
-        {replay ? <ReplayResult result={replay} /> : null}
-      </section>
+      {canReplay ? (
+        <section aria-labelledby="replay-heading">
+          <h2 id="replay-heading" className="text-lg font-semibold">
+            Replay
+          </h2>
+          <p className="text-sm text-slate-600">
+            Re-sends the stored payload to the ingest endpoint over HTTP.
+            Unchanged, it should be rejected as a duplicate (409); as new, it
+            gets a fresh message id and is stored as a replay of this message.
+          </p>
+          <Form method="post" className="mt-2 flex flex-wrap gap-2">
+            <button
+              type="submit"
+              name="mode"
+              value="unchanged"
+              disabled={replaying}
+              className={SECONDARY_BUTTON_CLASS}
+            >
+              Replay unchanged
+            </button>
+            <button
+              type="submit"
+              name="mode"
+              value="new"
+              disabled={replaying}
+              className={BUTTON_CLASS}
+            >
+              Replay as new message
+            </button>
+          </Form>
+          {replay ? <ReplayResult result={replay} /> : null}
+        </section>
+      ) : null}
 
       <RequestTimeline timeline={timeline} />
       <ReplayList replays={replays} />

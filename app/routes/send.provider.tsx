@@ -64,7 +64,7 @@ export default function SendProvider() {
       </p>
 
       <Form method="get" className="flex flex-wrap items-end gap-3">
-        <div>
+        <div className="min-w-0 max-w-full">
           <label htmlFor="route-select" className="block text-sm font-medium">
             Endpoint
           </label>
@@ -72,7 +72,7 @@ export default function SendProvider() {
             id="route-select"
             name="route"
             defaultValue={route}
-            className="mt-1 rounded border border-slate-300 px-2 py-1.5"
+            className="mt-1 w-full max-w-full rounded border border-slate-300 px-2 py-1.5"
           >
             {routes.map((item) => (
               <option key={item.key} value={item.key}>

@@ -150,11 +150,11 @@ function UserRowForms({
   const passwordId = `password-${user.id}`;
   return (
     <tr className="border-t border-slate-200 align-top">
-      <td className="py-2 pr-4 text-sm">
+      <td className="px-3 py-2 text-sm">
         {user.email}
         {isSelf ? <span className="text-slate-500"> (you)</span> : null}
       </td>
-      <td className="py-2 pr-4">
+      <td className="px-3 py-2">
         <Form method="post" className="flex gap-2">
           <input type="hidden" name="intent" value="role" />
           <input type="hidden" name="userId" value={user.id} />
@@ -176,7 +176,7 @@ function UserRowForms({
         </Form>
         <FieldError id={`role-${user.id}-error`} message={errors.role} />
       </td>
-      <td className="py-2 pr-4">
+      <td className="px-3 py-2">
         <Form method="post" className="flex gap-2" noValidate>
           <input type="hidden" name="intent" value="password" />
           <input type="hidden" name="userId" value={user.id} />
@@ -194,7 +194,7 @@ function UserRowForms({
         </Form>
         <FieldError id={`${passwordId}-error`} message={errors.password} />
       </td>
-      <td className="py-2 pr-4">
+      <td className="px-3 py-2">
         <Form method="post">
           <input type="hidden" name="intent" value="delete" />
           <input type="hidden" name="userId" value={user.id} />
@@ -228,33 +228,43 @@ export default function Users() {
       !users.some((user) => user.id === result.userId) ? (
         <Notice result={result} />
       ) : null}
-      <table className="w-full text-left">
-        <thead>
-          <tr className="text-sm text-slate-600">
-            <th className="py-2 pr-4 font-medium">Email</th>
-            <th className="py-2 pr-4 font-medium">Role</th>
-            <th className="py-2 pr-4 font-medium">Password</th>
-            <th className="py-2 pr-4 font-medium">Delete</th>
-            <th className="py-2 font-medium">Result</th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
-            <UserRowForms
-              key={user.id}
-              user={user}
-              isSelf={user.id === actorId}
-              result={
-                result &&
-                result.intent !== "create" &&
-                result.userId === user.id
-                  ? result
-                  : null
-              }
-            />
-          ))}
-        </tbody>
-      </table>
+      <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+        <table className="w-full text-left">
+          <thead>
+            <tr className="text-sm text-slate-600">
+              <th scope="col" className="px-3 py-2 font-medium">
+                Email
+              </th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Role
+              </th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Password
+              </th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Delete
+              </th>
+              <th className="py-2 font-medium">Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <UserRowForms
+                key={user.id}
+                user={user}
+                isSelf={user.id === actorId}
+                result={
+                  result &&
+                  result.intent !== "create" &&
+                  result.userId === user.id
+                    ? result
+                    : null
+                }
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -65,3 +65,13 @@ test("invalid env stops the server naming the variable", async () => {
     /DATABASE_URL: must start with postgres:\/\/ or postgresql:\/\//,
   );
 });
+
+test("invalid LOG_LEVEL stops the server naming it", async () => {
+  const { code, output } = await runServerToExit({
+    LOG_LEVEL: "loud",
+    DATABASE_URL: "postgresql://postgres@127.0.0.1:1/none",
+  });
+  expect(code).toBe(1);
+  expect(output).toMatch(/LOG_LEVEL: /);
+  expect(output).not.toMatch(/default level:loud/);
+});

@@ -652,6 +652,27 @@ test("resend old timestamp is rejected", async () => {
   expect(JSON.parse(response.body).message).toContain("seconds in the past");
 });
 
+test("resend contact event is acknowledged, not stored", async () => {
+  const body = Buffer.from(
+    JSON.stringify({
+      type: "contact.created",
+      data: { id: "contact_1", email: "new@example.com" },
+    }),
+  );
+  const before = await messagesWhere("provider = $1", ["resend"]);
+  const request = signResend(body, "msg_contact_1", RESEND_SECRET, new Date());
+  const response = await sendRaw(
+    signed.url,
+    "POST",
+    request.path,
+    request.headers,
+    body,
+  );
+  expect(response.status).toBe(200);
+  const after = await messagesWhere("provider = $1", ["resend"]);
+  expect(after).toHaveLength(before.length);
+});
+
 test("replay resends as duplicate or new", async () => {
   const sid = newSid();
   await postTwilio(

@@ -148,6 +148,12 @@ export function resendDelivery(
     throw new InvalidFieldError("data", "data is missing");
   }
   const data = json.data;
+  // Resend also sends contact and domain events to the same endpoint. They
+  // carry no message, so they are acknowledged (recorded as verified) and
+  // not stored; a 4xx would make Resend retry them.
+  if (!json.type.startsWith("email.")) {
+    return { messages: [], statuses: [] };
+  }
   if (json.type !== "email.received") {
     if (typeof data.email_id !== "string" || data.email_id === "") {
       throw new InvalidFieldError("data.email_id", "data.email_id is missing");
