@@ -9,13 +9,24 @@ export const PROVIDERS: Record<Channel, readonly string[]> = {
 };
 
 export const PROVIDER_PATHS: Record<string, string> = {
-  sendgrid: "/api/webhooks/sendgrid/inbound",
-  mailgun: "/api/webhooks/mailgun/inbound",
-  postmark: "/api/webhooks/postmark/inbound",
-  resend: "/api/webhooks/resend",
+  sendgrid: "/api/webhooks/sendgrid/email",
+  mailgun: "/api/webhooks/mailgun/email",
+  postmark: "/api/webhooks/postmark/email",
+  resend: "/api/webhooks/resend/email",
   meta: "/api/webhooks/meta/whatsapp",
-  twilio: "/api/webhooks/twilio",
+  twilio: "/api/webhooks/twilio/sms",
   test: "/api/webhooks/test-multichannel",
+};
+
+/** The channel of each provider route above; the test endpoint takes any. */
+export const PROVIDER_CHANNELS: Record<string, Channel | null> = {
+  sendgrid: "email",
+  mailgun: "email",
+  postmark: "email",
+  resend: "email",
+  meta: "whatsapp",
+  twilio: "sms",
+  test: null,
 };
 
 export const FIRST_NAMES = [

@@ -6,6 +6,7 @@ import {
   DOMAINS,
   FAILURE_KINDS,
   FIRST_NAMES,
+  PROVIDER_CHANNELS,
   PROVIDER_PATHS,
   PROVIDERS,
   SUBJECTS,
@@ -295,7 +296,8 @@ class TrafficGenerator {
     const provider = this.pick(Object.keys(PROVIDER_PATHS));
     const channel =
       kind.outcome === "invalid" || kind.outcome === "unauthorized"
-        ? this.pick(["email", "whatsapp", "sms"] as const)
+        ? (PROVIDER_CHANNELS[provider] ??
+          this.pick(["email", "whatsapp", "sms"] as const))
         : null;
     batch.records.push(
       this.record({

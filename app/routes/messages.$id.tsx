@@ -166,9 +166,10 @@ export default function MessageDetailPage() {
             Replay
           </h2>
           <p className="text-sm text-slate-600">
-            Re-sends the stored payload to the ingest endpoint over HTTP.
-            Unchanged, it should be rejected as a duplicate (409); as new, it
-            gets a fresh message id and is stored as a replay of this message.
+            Re-sends the stored payload to its ingest endpoint over HTTP.
+            Unchanged, it is a duplicate: the test endpoint returns 409 and
+            provider endpoints acknowledge it with 2xx. As new, it gets a fresh
+            message id and is stored as a replay of this message.
           </p>
           <Form method="post" className="mt-2 flex flex-wrap gap-2">
             <button
