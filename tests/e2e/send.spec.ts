@@ -95,7 +95,9 @@ test("schema error shows the path", async ({ page }) => {
   await page.getByRole("button", { name: "Send", exact: true }).click();
   const alert = page.getByRole("alert");
   await expect(alert).toContainText("from must be an E.164 number");
-  await expect(alert).toContainText("media[0].url must be an absolute URL");
+  await expect(alert).toContainText(
+    "media[0].url must be an absolute http or https URL",
+  );
   await page.screenshot({
     path: "test-results/screenshots/send-schema-error.png",
     fullPage: true,
