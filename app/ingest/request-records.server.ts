@@ -182,7 +182,8 @@ export class RequestRecordWriter {
       this.dropped += excess;
     }
     if (this.pending.length >= FLUSH_BATCH) {
-      void this.flush();
+      // A running flush drains everything added meanwhile, so one is enough.
+      if (!this.flushing) void this.flush();
     } else {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
@@ -197,10 +198,11 @@ export class RequestRecordWriter {
 
   /** Writes everything buffered; resolves once it is written or has failed. */
   async flush(): Promise<void> {
-    if (this.flushing) {
-      await this.flushing;
-      if (this.pending.length === 0) return;
-    }
+    // Only one write runs at a time: every caller waits for the running one,
+    // and the first to resume starts the next, so a batch is never written
+    // twice and callers never take more than one pooled connection.
+    while (this.flushing) await this.flushing;
+    if (this.pending.length === 0) return;
     this.flushing = this.writePending().finally(() => {
       this.flushing = undefined;
     });
