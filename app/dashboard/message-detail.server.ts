@@ -79,10 +79,14 @@ export async function getMessageDetail(
        dedup_kind AS "dedupKind", external_id AS "externalId", sender,
        recipient, subject, text_preview AS "textPreview", payload, headers,
        media, received_at AS "receivedAt",
-       duplicate_count AS "duplicateCount",
-       last_duplicate_at AS "lastDuplicateAt", replay_of_id AS "replayOfId",
-       octet_length(raw_body) AS "rawBodyBytes"
-     FROM message WHERE id = $1`,
+       d.n AS "duplicateCount", d.last_at AS "lastDuplicateAt",
+       replay_of_id AS "replayOfId", octet_length(raw_body) AS "rawBodyBytes"
+     FROM message
+     CROSS JOIN LATERAL (
+       SELECT count(*)::int AS n, max(received_at) AS last_at
+       FROM request_record WHERE duplicate_of_id = $1
+     ) AS d
+     WHERE id = $1`,
     [id],
   );
   const message = rows[0];

@@ -108,7 +108,7 @@ const LIST_PREVIEW_LENGTH = 160;
 
 const MESSAGE_ROW_COLUMNS = `id, channel, provider, sender, recipient, subject,
   left(text_preview, ${LIST_PREVIEW_LENGTH}) AS "textPreview",
-  received_at AS "receivedAt", duplicate_count AS "duplicateCount",
+  received_at AS "receivedAt", 0 AS "duplicateCount",
   replay_of_id AS "replayOfId"`;
 
 /**
@@ -124,7 +124,7 @@ const MIN_TRIGRAM_PATTERN_LENGTH = 3;
 
 /** The columns read by the search, a subset of message. */
 const SEARCH_SCAN_COLUMNS = `id, channel, provider, sender, recipient,
-  subject, text_preview, received_at, duplicate_count, replay_of_id`;
+  subject, text_preview, received_at, replay_of_id`;
 
 /** The SQL of one message log page, split so a search can reorder it. */
 interface MessageQuery {
@@ -193,7 +193,8 @@ export async function listMessages(
     query.search !== null &&
     (filters.q ?? "").length >= MIN_TRIGRAM_PATTERN_LENGTH
   ) {
-    return toPage(page, await searchMessages(pool, query, page));
+    const found = await searchMessages(pool, query, page);
+    return toPage(page, await withDuplicateCounts(pool, found));
   }
   // NOTE: a search pattern of one or two characters has no trigram, so
   // PostgreSQL walks the time index and filters. A rare one- or
@@ -207,7 +208,7 @@ export async function listMessages(
      ORDER BY ${query.orderBy} LIMIT ${query.limit}`,
     query.search ? [...query.values, query.searchValue] : query.values,
   );
-  return toPage(page, rows);
+  return toPage(page, await withDuplicateCounts(pool, rows));
 }
 
 /**
@@ -312,7 +313,27 @@ export async function newestMessages(
      ORDER BY received_at DESC, id DESC LIMIT $1`,
     [limit],
   );
-  return rows;
+  return withDuplicateCounts(pool, rows);
+}
+
+/**
+ * Fills in how many duplicates of each row were rejected, counted from the
+ * request records through the partial index on duplicate_of_id. Counting on
+ * the message row instead would update one row per duplicate burst, and
+ * every concurrent insert of that key then waits on the row's new versions.
+ */
+export async function withDuplicateCounts<Row extends MessageRow>(
+  pool: pg.Pool,
+  rows: Row[],
+): Promise<Row[]> {
+  if (rows.length === 0) return rows;
+  const { rows: counts } = await pool.query<{ id: string; n: number }>(
+    `SELECT duplicate_of_id AS id, count(*)::int AS n FROM request_record
+     WHERE duplicate_of_id = ANY($1::uuid[]) GROUP BY duplicate_of_id`,
+    [rows.map((row) => row.id)],
+  );
+  const byId = new Map(counts.map((count) => [count.id, count.n]));
+  return rows.map((row) => ({ ...row, duplicateCount: byId.get(row.id) ?? 0 }));
 }
 
 /** Returns the distinct providers that stored messages, for the filter. */

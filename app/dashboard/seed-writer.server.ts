@@ -22,8 +22,6 @@ export interface SeedMessage {
   headers: Record<string, string>;
   media: MediaItem[];
   receivedAt: Date;
-  duplicateCount: number;
-  lastDuplicateAt: Date | null;
 }
 
 export interface SeedStatusEvent {
@@ -44,11 +42,10 @@ export interface Batch {
 const INSERT_MESSAGES = `
 INSERT INTO message (id, channel, provider, dedup_key, dedup_kind,
   external_id, sender, recipient, subject, text_preview, payload, headers,
-  media, received_at, duplicate_count, last_duplicate_at)
+  media, received_at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
   $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-  $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::timestamptz[], $15::int[],
-  $16::timestamptz[])`;
+  $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::timestamptz[])`;
 
 const INSERT_RECORDS = `
 INSERT INTO request_record (request_id, received_at, method, path, provider,
@@ -107,8 +104,6 @@ export async function writeBatch(pool: pg.Pool, batch: Batch): Promise<void> {
       messages.map((m) => JSON.stringify(m.headers)),
       messages.map((m) => JSON.stringify(m.media)),
       messages.map((m) => m.receivedAt),
-      messages.map((m) => m.duplicateCount),
-      messages.map((m) => m.lastDuplicateAt),
     ]);
     await client.query(INSERT_RECORDS, [
       records.map((r) => r.requestId),

@@ -216,8 +216,6 @@ class TrafficGenerator {
       },
       media,
       receivedAt,
-      duplicateCount: 0,
-      lastDuplicateAt: null,
     };
     batch.messages.push(message);
     const path = PROVIDER_PATHS[provider];
@@ -253,9 +251,6 @@ class TrafficGenerator {
             duplicateOfId: message.id,
           }),
         );
-        message.duplicateCount++;
-        if (!message.lastDuplicateAt || at > message.lastDuplicateAt)
-          message.lastDuplicateAt = at;
       }
     }
 

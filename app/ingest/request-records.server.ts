@@ -59,52 +59,6 @@ ON CONFLICT (bucket, channel) DO UPDATE SET
     SELECT a + b FROM unnest(s.latency_hist, EXCLUDED.latency_hist) AS u(a, b)
   )`;
 
-/**
- * Counts duplicates on their original message in one autocommit statement.
- * The rows are locked in id order first, so flushes from several processes
- * do not deadlock on each other. A concurrent insert of the same key waits
- * for this lock, so it must be held for one statement only, never across
- * the round trips of the record transaction.
- */
-const COUNT_DUPLICATES = `
-WITH locked AS (
-  SELECT id FROM message WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
-)
-UPDATE message AS m SET
-  duplicate_count = m.duplicate_count + c.n,
-  last_duplicate_at = GREATEST(m.last_duplicate_at, c.last_at)
-FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS c(id, n, last_at)
-WHERE m.id = c.id AND m.id IN (SELECT id FROM locked)`;
-
-interface DuplicateCounts {
-  ids: string[];
-  counts: number[];
-  lastAt: Date[];
-}
-
-/** Sums the duplicate records of a batch per original message. */
-export function countDuplicates(
-  records: readonly RequestRecord[],
-): DuplicateCounts {
-  const byId = new Map<string, { count: number; lastAt: Date }>();
-  for (const record of records) {
-    if (record.outcome !== "duplicate" || !record.duplicateOfId) continue;
-    const entry = byId.get(record.duplicateOfId);
-    if (!entry) {
-      byId.set(record.duplicateOfId, { count: 1, lastAt: record.receivedAt });
-    } else {
-      entry.count++;
-      if (record.receivedAt > entry.lastAt) entry.lastAt = record.receivedAt;
-    }
-  }
-  const ids = [...byId.keys()].sort();
-  return {
-    ids,
-    counts: ids.map((id) => byId.get(id)!.count),
-    lastAt: ids.map((id) => byId.get(id)!.lastAt),
-  };
-}
-
 interface MinuteStats {
   bucket: Date;
   channel: string;
@@ -267,17 +221,6 @@ export class RequestRecordWriter {
     };
     client.on("error", onError);
     try {
-      // Counted before the records are written, so a reader that sees a
-      // duplicate's record also sees it counted. A failure after this
-      // statement retries the batch and counts those duplicates twice.
-      const duplicates = countDuplicates(batch);
-      if (duplicates.ids.length > 0) {
-        await client.query({
-          name: "count_duplicates",
-          text: COUNT_DUPLICATES,
-          values: [duplicates.ids, duplicates.counts, duplicates.lastAt],
-        });
-      }
       await client.query("BEGIN");
       await client.query({
         name: "insert_request_records",

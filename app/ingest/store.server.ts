@@ -18,8 +18,8 @@ export interface StoreResult {
  * (channel, dedup_key) lets exactly one concurrent insert win. For a
  * duplicate, DO NOTHING writes nothing and takes no row lock, so a burst of
  * the same message does not queue on one row. The second SELECT then returns
- * the original. RequestRecordWriter counts duplicates on the original
- * (duplicate_count, last_duplicate_at) in batches, off the request path.
+ * the original. Nothing is written for a duplicate: its request record,
+ * written later in a batch, is what counts it.
  *
  * The SELECT runs on the statement's snapshot, so it misses an original
  * that a concurrent transaction committed after this statement started.

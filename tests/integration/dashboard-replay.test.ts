@@ -48,13 +48,13 @@ test("replay unchanged is a 409 duplicate", async () => {
   expect(result.newMessageId).toBeNull();
   expect(result.body).toContain(id);
   expect(result.latencyMs).toBeGreaterThan(0);
-  // The request-record writer adds the count at its next flush.
+  // The duplicate's request record, written in a batch, points at it.
   const count = await waitFor(async () => {
-    const { rows } = await db.pool.query<{ duplicate_count: number }>(
-      "SELECT duplicate_count FROM message WHERE id = $1",
+    const { rows } = await db.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM request_record WHERE duplicate_of_id = $1",
       [id],
     );
-    return rows[0].duplicate_count > 0 ? rows[0].duplicate_count : undefined;
+    return rows[0].n > 0 ? rows[0].n : undefined;
   });
   expect(count).toBe(1);
 });

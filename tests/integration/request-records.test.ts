@@ -75,35 +75,3 @@ test("concurrent flushes write each record once", async () => {
     ),
   ).toBe(5000);
 });
-
-test("duplicates are counted once per record", async () => {
-  const { rows } = await db.pool.query<{ id: string }>(
-    `INSERT INTO message (channel, provider, dedup_key, dedup_kind, sender,
-       recipient, text_preview, payload, headers)
-     VALUES ('sms', 'test', 'id:count-1', 'id', '+1', '+2', 'x', '{}', '{}')
-     RETURNING id`,
-  );
-  const id = rows[0].id;
-  const writer = new RequestRecordWriter(db.pool, 60_000);
-  const flushes: Promise<void>[] = [];
-  for (let n = 0; n < 1500; n++) {
-    writer.add(
-      record(10_000 + n, {
-        status: 409,
-        outcome: "duplicate",
-        duplicateOfId: id,
-      }),
-    );
-    if (n % 50 === 0) {
-      flushes.push(writer.flush());
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  await Promise.all(flushes);
-  await writer.close();
-  const counted = await db.pool.query<{ duplicate_count: number }>(
-    "SELECT duplicate_count FROM message WHERE id = $1",
-    [id],
-  );
-  expect(counted.rows[0].duplicate_count).toBe(1500);
-});
