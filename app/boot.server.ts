@@ -113,7 +113,7 @@ async function start(config: Env): Promise<AppContext> {
   });
   if (embedded) {
     // After a broken connection is replaced, the new one must start without
-    // the prepared statements that pg only knows the old one had.
+    // the prepared statements that pg recorded for the old one only.
     pool.on("connect", (client) => {
       client.query("DEALLOCATE ALL").catch((error: unknown) => {
         logger.error({ err: error }, "resetting the embedded session failed");

@@ -6,7 +6,7 @@ const booleanString = z
 
 /**
  * The status a provider endpoint returns for a duplicate delivery. It must be
- * 2xx, because providers retry every other answer.
+ * 2xx, because providers retry every other status.
  */
 const duplicateStatus = z.coerce
   .number()
@@ -167,7 +167,7 @@ export function parseEnv(
 
 let cached: Env | undefined;
 
-/** The environment parsed at first use and kept for the process. */
+/** Returns the environment, parsed at first use and kept for the process. */
 export function env(): Env {
   cached ??= parseEnv();
   return cached;

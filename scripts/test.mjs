@@ -1,6 +1,6 @@
 // Runs every test: builds the app, then Vitest (unit and integration), then
 // Playwright (browser). The database server is TEST_DATABASE_URL when set,
-// else the PostgreSQL on 127.0.0.1:5432 when it answers, else an embedded
+// else the PostgreSQL on 127.0.0.1:5432 when it accepts connections, else an embedded
 // PGlite per test file. Extra arguments go to Vitest.
 import { spawn } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";

@@ -14,7 +14,7 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
-/** The full SHA-256 of the canonical JSON of `value`, in hex. */
+/** Returns the full SHA-256 of the canonical JSON of `value`, in hex. */
 export function contentHash(value: unknown): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex");
 }

@@ -9,7 +9,7 @@ export type RateLimitCheck = (
   routeKey: string,
 ) => Promise<IngestResult | null>;
 
-/** What the ingest handlers need from the running server. */
+/** The state of the running server that ingest handlers use. */
 export interface IngestContext {
   env: Env;
   pool: pg.Pool;

@@ -38,7 +38,7 @@ export interface RecordEntry {
   errorMessage?: string | null;
 }
 
-/** What a handler returns: the HTTP response and what to record about it. */
+/** The result of a handler: the HTTP response and what to record about it. */
 export interface IngestResult {
   status: number;
   headers: Record<string, string>;

@@ -47,7 +47,7 @@ export interface NormalizedMessage {
 }
 
 /**
- * What a request did, as written to request_record.outcome. Every outcome
+ * The outcome of a request, as written to request_record.outcome. Every outcome
  * other than accepted, duplicate, status_event and verified counts as a
  * rejection in the dashboard.
  */

@@ -16,7 +16,7 @@ export const WEBHOOK_PATH_PREFIX = "/api/webhooks/";
 /** Seconds a client should wait before retrying when the database is down. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
-/** Every route under /api/webhooks/, listed in the 404 response. */
+/** Lists every route under /api/webhooks/ for the 404 response. */
 export function listWebhookRoutes(): string[] {
   return [
     `GET, POST ${TEST_ENDPOINT_PATH}`,

@@ -35,7 +35,7 @@ export const REPLAY_OF_HEADER = "x-replay-of";
 const UUID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The UUID in X-Replay-Of, null when absent, "invalid" when malformed. */
+/** Returns the UUID in X-Replay-Of, null when absent, "invalid" when malformed. */
 export function replayOfHeader(
   request: InboundRequest,
 ): string | null | "invalid" {

@@ -184,7 +184,7 @@ export function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-/** The dedup key of a test payload: its messageId, else its content hash. */
+/** Returns the dedup key of a test payload: its messageId, else its content hash. */
 export function testDedupKey(
   payload: TestPayload,
   json: unknown,
@@ -246,7 +246,7 @@ function toMessage(
   }
 }
 
-/** A plain-text rendering of HTML for the preview and search. */
+/** Renders HTML as plain text for the preview and search. */
 export function stripTags(html: string): string {
   return html
     .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ")

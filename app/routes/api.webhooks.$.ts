@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { handleFetchWebhook } from "~/ingest/fetch-adapter.server";
 
 // Every method reaches the same pipeline: GET and HEAD through the loader,
-// the rest through the action. The Node server in server/ answers these paths
+// the rest through the action. The Node server in server/ handles these paths
 // itself and never gets here; remix-serve does.
 export function loader({ request, context }: LoaderFunctionArgs) {
   return handleFetchWebhook(request, clientAddressOf(context));

@@ -360,7 +360,7 @@ test("body over the limit answers 413", async () => {
 });
 
 test("chunked body over the limit answers 413 before it ends", async () => {
-  // The body is streamed without Content-Length; the server must answer as
+  // The body is streamed without Content-Length; the server must respond as
   // soon as the limit is passed, while the client is still sending.
   const chunk = Buffer.alloc(1024, "z");
   const totalChunks = 2000;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startServer, waitFor, type RunningServer } from "../support/server";
 
-// A local HTTP sink stands in for Sentry: the DSN points at it, and each
+// A local HTTP sink replaces Sentry: the DSN points at it, and each
 // envelope the SDK posts is kept for the assertions.
 let sink: Server;
 let sinkUrl: string;

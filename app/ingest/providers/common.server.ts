@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type pg from "pg";
-import { mediaType } from "../body.server";
+import { mediaType, readBody } from "../body.server";
 import type { Env } from "~/env.server";
 import { logger } from "~/logger.server";
 import type { IngestContext } from "../context.server";
@@ -134,6 +134,34 @@ export function unconfiguredResult(
     "not_configured",
     `The ${provider} endpoint is not configured: set ${variable} to verify its webhooks, or ALLOW_UNSIGNED_WEBHOOKS=true to accept them unverified.`,
     { provider, channel },
+  );
+}
+
+/**
+ * Reads the raw body of a request to a provider whose secret may be unset.
+ * Without the secret it returns the 503 result instead, unless
+ * ALLOW_UNSIGNED_WEBHOOKS=true lets the request go on unverified.
+ */
+export async function readProviderBody(
+  request: InboundRequest,
+  context: IngestContext,
+  provider: Provider,
+  channel: Channel | null,
+  secret: string | undefined,
+): Promise<Buffer | IngestResult> {
+  if (secret === undefined) {
+    const unconfigured = unconfiguredResult(
+      provider,
+      channel,
+      request,
+      context.env,
+    );
+    if (unconfigured) return unconfigured;
+  }
+  return readBody(
+    request.body,
+    context.env.BODY_LIMIT_BYTES,
+    request.header("content-length"),
   );
 }
 

@@ -10,7 +10,7 @@
  * Order: verify the signature, parse the message, claim the token for the
  * message's dedup key, then store. A Mailgun retry re-sends the same token
  * with the same Message-Id, so the claim finds its own key and the store
- * answers 2xx as a duplicate, or stores the message if the first attempt
+ * returns 2xx as a duplicate, or stores the message if the first attempt
  * failed before storing. A token reused with another Message-Id is a replay
  * and gets 406, the code that stops Mailgun from retrying. Tokens are kept
  * longer than the timestamp window, so a purged token is also too old.

@@ -6,7 +6,6 @@
  * sent, with non-ASCII escaped as \uXXXX, so only the raw bytes verify.
  */
 import { logger } from "~/logger.server";
-import { readBody } from "../body.server";
 import type { IngestContext } from "../context.server";
 import { errorResult, type InboundRequest, type IngestResult } from "../http";
 import type { MediaItem, NormalizedMessage } from "../message";
@@ -22,12 +21,12 @@ import {
   replayOfId,
   safeEqual,
   storeDelivery,
-  unconfiguredResult,
   unsupportedMediaType,
   VERIFIED,
   type ProviderDelivery,
   type StatusUpdate,
   type Verification,
+  readProviderBody,
 } from "./common.server";
 
 export const META_SIGNATURE_HEADER = "x-hub-signature-256";
@@ -270,20 +269,15 @@ export async function handleMetaEvents(
   context: IngestContext,
 ): Promise<IngestResult> {
   const secret = context.env.META_APP_SECRET;
-  if (secret === undefined) {
-    const unconfigured = unconfiguredResult(
-      "meta",
-      "whatsapp",
-      request,
-      context.env,
-    );
-    if (unconfigured) return unconfigured;
-  }
-  const body = await readBody(
-    request.body,
-    context.env.BODY_LIMIT_BYTES,
-    request.header("content-length"),
+  const read = await readProviderBody(
+    request,
+    context,
+    "meta",
+    "whatsapp",
+    secret,
   );
+  if (!Buffer.isBuffer(read)) return read;
+  const body = read;
   if (secret !== undefined) {
     const verification = verifyMetaSignature(
       secret,

@@ -3,7 +3,6 @@
  * carries HTTP basic auth credentials instead, checked here against
  * POSTMARK_BASIC_AUTH (`user:password`) in constant time.
  */
-import { readBody } from "../body.server";
 import type { IngestContext } from "../context.server";
 import type { InboundRequest, IngestResult } from "../http";
 import type { MediaItem, NormalizedMessage } from "../message";
@@ -19,10 +18,10 @@ import {
   replayOfId,
   safeEqual,
   storeDelivery,
-  unconfiguredResult,
   unsupportedMediaType,
   VERIFIED,
   type Verification,
+  readProviderBody,
 } from "./common.server";
 
 /** Builds the Authorization header value for `credentials` (`user:password`). */
@@ -150,20 +149,15 @@ export async function handlePostmark(
   context: IngestContext,
 ): Promise<IngestResult> {
   const credentials = context.env.POSTMARK_BASIC_AUTH;
-  if (credentials === undefined) {
-    const unconfigured = unconfiguredResult(
-      "postmark",
-      "email",
-      request,
-      context.env,
-    );
-    if (unconfigured) return unconfigured;
-  }
-  const body = await readBody(
-    request.body,
-    context.env.BODY_LIMIT_BYTES,
-    request.header("content-length"),
+  const read = await readProviderBody(
+    request,
+    context,
+    "postmark",
+    "email",
+    credentials,
   );
+  if (!Buffer.isBuffer(read)) return read;
+  const body = read;
   if (credentials !== undefined) {
     const verification = verifyBasicAuth(
       credentials,

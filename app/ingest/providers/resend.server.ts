@@ -8,7 +8,6 @@
  * request. Dedup on webhook-id turns a replay inside the window into a
  * duplicate. Svix sends the same headers with the `svix-` prefix.
  */
-import { readBody } from "../body.server";
 import type { IngestContext } from "../context.server";
 import type { InboundRequest, IngestResult } from "../http";
 import type { MediaItem, NormalizedMessage } from "../message";
@@ -25,11 +24,11 @@ import {
   replayOfId,
   safeEqual,
   storeDelivery,
-  unconfiguredResult,
   unsupportedMediaType,
   VERIFIED,
   type ProviderDelivery,
   type Verification,
+  readProviderBody,
 } from "./common.server";
 
 /** Seconds a webhook-timestamp may differ from the server clock. */
@@ -213,20 +212,15 @@ export async function handleResend(
   context: IngestContext,
 ): Promise<IngestResult> {
   const secret = context.env.RESEND_WEBHOOK_SECRET;
-  if (secret === undefined) {
-    const unconfigured = unconfiguredResult(
-      "resend",
-      "email",
-      request,
-      context.env,
-    );
-    if (unconfigured) return unconfigured;
-  }
-  const body = await readBody(
-    request.body,
-    context.env.BODY_LIMIT_BYTES,
-    request.header("content-length"),
+  const read = await readProviderBody(
+    request,
+    context,
+    "resend",
+    "email",
+    secret,
   );
+  if (!Buffer.isBuffer(read)) return read;
+  const body = read;
   const headers = standardWebhookHeaders(request.header);
   if (secret !== undefined) {
     const verification = verifyStandardWebhook(
