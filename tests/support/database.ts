@@ -77,6 +77,9 @@ export function isEmbeddedMode(): boolean {
   return process.env.TEST_DATABASE_MODE === "embedded";
 }
 
+// NOTE: the app and this test pool share the PGlite instance's single
+// session, so statements of a test can land inside the app's request-record
+// transaction. Some ingest tests fail in this mode; use PostgreSQL.
 async function createEmbeddedDatabase(
   prefix: string,
   migrate: boolean,
