@@ -26,8 +26,14 @@ export interface StoreResult {
  * Both branches then return nothing and storeMessage looks the row up again.
  * `expired` marks a content-hash key older than the window ($15): that row is
  * no duplicate, and storeMessage releases its key and inserts again.
+ *
+ * Every lookup by key compares `channel COLLATE "C"`, which only the unique
+ * index (built with that collation) can serve. Compared with the default
+ * collation, the channel index is a candidate too, and a plan cached while
+ * the table was small may keep using it: each duplicate then reads every
+ * row of its channel.
  */
-const INSERT_MESSAGE = `
+export const INSERT_MESSAGE = `
 WITH inserted AS (
   INSERT INTO message (channel, provider, dedup_key, dedup_kind, external_id,
     sender, recipient, subject, text_preview, payload, raw_body, headers, media,
@@ -40,20 +46,21 @@ SELECT id, received_at, true AS inserted, false AS expired FROM inserted
 UNION ALL
 SELECT id, received_at, false, ${EXPIRED_HASH_SQL}
 FROM message
-WHERE channel = $1 AND dedup_key = $3 AND NOT EXISTS (SELECT FROM inserted)`;
+WHERE channel COLLATE "C" = $1 AND dedup_key = $3
+  AND NOT EXISTS (SELECT FROM inserted)`;
 
 /** Finds the original after a concurrent insert won the race. */
-const FIND_ORIGINAL = `
+export const FIND_ORIGINAL = `
 SELECT id, received_at, false AS inserted, ${EXPIRED_HASH_SQL.replaceAll("$15", "$3")}
-FROM message WHERE channel = $1 AND dedup_key = $2`;
+FROM message WHERE channel COLLATE "C" = $1 AND dedup_key = $2`;
 
 /**
  * Renames the key of a content-hash message older than the window, so the
  * same content can be stored again as a new message.
  */
-const RELEASE_EXPIRED_HASH = `
+export const RELEASE_EXPIRED_HASH = `
 UPDATE message SET dedup_key = dedup_key || '#' || id::text
-WHERE channel = $1 AND dedup_key = $2 AND dedup_kind = 'hash'
+WHERE channel COLLATE "C" = $1 AND dedup_key = $2 AND dedup_kind = 'hash'
   AND received_at <= now() - $3::double precision * interval '1 hour'`;
 
 interface StoreRow {

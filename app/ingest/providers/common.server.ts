@@ -229,11 +229,11 @@ export interface StatusUpdate {
   payload: unknown;
 }
 
-const INSERT_STATUS_EVENT = `
+export const INSERT_STATUS_EVENT = `
 INSERT INTO status_event (provider, channel, external_message_id, message_id,
   status, error_code, payload)
 VALUES ($1, $2, $3,
-  (SELECT id FROM message WHERE channel = $2 AND dedup_key = $4), $5, $6, $7)
+  (SELECT id FROM message WHERE channel COLLATE "C" = $2 AND dedup_key = $4), $5, $6, $7)
 ON CONFLICT (provider, external_message_id, status) DO NOTHING
 RETURNING id`;
 
