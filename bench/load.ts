@@ -1,5 +1,6 @@
 import http from "node:http";
 import autocannon from "autocannon";
+import type { CpuUsage } from "./cpu";
 import {
   messageIds,
   payloadFor,
@@ -25,6 +26,8 @@ export interface LoadResult {
   /** Connection errors and timeouts, which get no status. */
   errors: number;
   timeouts: number;
+  /** CPU time spent meanwhile, where bench/cpu.ts can measure it. */
+  cpu?: CpuUsage;
 }
 
 function percentile(sorted: Float64Array, fraction: number): number {

@@ -189,6 +189,39 @@ function latencies(load: LoadResult): string {
   return `${load.p50} / ${load.p95} / ${load.p99}`;
 }
 
+function coresOf(load: LoadResult): string {
+  if (!load.cpu) return "not measured";
+  const { cores } = load.cpu;
+  return `${cores.app} / ${cores.postgres} / ${cores.client}`;
+}
+
+function msPerRequestOf(load: LoadResult): string {
+  if (!load.cpu) return "not measured";
+  const { msPerRequest } = load.cpu;
+  return `${msPerRequest.app} / ${msPerRequest.postgres} / ${msPerRequest.client}`;
+}
+
+/** Renders the CPU split of every case, or nothing when it was not measured. */
+function renderCpu(report: BenchReport): string[] {
+  if (!report.cases.some((result) => result.app.cpu)) return [];
+  const lines = [
+    "",
+    "CPU time per request in milliseconds and cores busy on average, each as",
+    "server / PostgreSQL / load generator, read from /proc during the case.",
+    `PostgreSQL counts every postgres process on the machine; the machine has ${report.machine.cores} cores.`,
+    "",
+    "| Channel | Scenario | App CPU ms | App cores | Baseline CPU ms | Baseline cores |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const result of report.cases) {
+    lines.push(
+      `| ${result.channel} | ${SCENARIO_LABELS[result.scenario]} | ${msPerRequestOf(result.app)} | ${coresOf(result.app)} | ` +
+        `${msPerRequestOf(result.baseline)} | ${coresOf(result.baseline)} |`,
+    );
+  }
+  return lines;
+}
+
 /** Renders the report as the Markdown that goes between the markers. */
 export function renderMarkdown(report: BenchReport): string {
   const { machine, settings } = report;
@@ -224,6 +257,7 @@ export function renderMarkdown(report: BenchReport): string {
         `${result.baseline.rps} | ${latencies(result.baseline)} | ${(result.ratio * 100).toFixed(1)} % |`,
     );
   }
+  lines.push(...renderCpu(report));
   if (report.scale.length > 0) {
     lines.push(
       "",
@@ -231,12 +265,12 @@ export function renderMarkdown(report: BenchReport): string {
       "one PostgreSQL, unique sms messages, then 100 identical POSTs sent at",
       "once on separate connections.",
       "",
-      "| Processes | Req/s | Latency | Concurrent identical POSTs |",
-      "| ---: | ---: | ---: | --- |",
+      "| Processes | Req/s | Latency | Cores busy: app / PostgreSQL / load generator | Concurrent identical POSTs |",
+      "| ---: | ---: | ---: | ---: | --- |",
     );
     for (const run of report.scale) {
       lines.push(
-        `| ${run.processes} | ${run.load.rps} | ${latencies(run.load)} | ` +
+        `| ${run.processes} | ${run.load.rps} | ${latencies(run.load)} | ${coresOf(run.load)} | ` +
           `${run.dedup.created} × 201, ${run.dedup.duplicates} × 409, ${run.dedup.rows} row stored |`,
       );
     }

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { withCpuUsage } from "./cpu";
 import { postConcurrently, runLoad, type LoadResult } from "./load";
 import {
   CHANNELS,
@@ -148,7 +149,10 @@ function describe(load: LoadResult): string {
   const statuses = Object.entries(load.statuses)
     .map(([status, n]) => `${n}x${status}`)
     .join(" ");
-  return `${load.rps} req/s, p50 ${load.p50} p95 ${load.p95} p99 ${load.p99} ms (${statuses}${load.errors ? `, ${load.errors} errors` : ""})`;
+  const cpu = load.cpu
+    ? `; cores app ${load.cpu.cores.app}, postgres ${load.cpu.cores.postgres}, client ${load.cpu.cores.client}`
+    : "";
+  return `${load.rps} req/s, p50 ${load.p50} p95 ${load.p95} p99 ${load.p99} ms (${statuses}${load.errors ? `, ${load.errors} errors` : ""})${cpu}`;
 }
 
 async function warmUp(server: BenchServer, options: Options, runId: string) {
@@ -200,14 +204,16 @@ async function measureCases(
       for (const scenario of SCENARIOS) {
         const prefix = `${runId}-${channel}-${scenario}`;
         const run = (server: BenchServer) =>
-          runLoad({
-            baseUrl: server.url,
-            channel,
-            scenario,
-            prefix,
-            connections: options.connections,
-            durationSeconds: options.durationSeconds,
-          });
+          withCpuUsage(server.pid, () =>
+            runLoad({
+              baseUrl: server.url,
+              channel,
+              scenario,
+              prefix,
+              connections: options.connections,
+              durationSeconds: options.durationSeconds,
+            }),
+          );
         const appLoad = await run(app);
         const baselineLoad = await run(baseline);
         const ratio = baselineLoad.rps > 0 ? appLoad.rps / baselineLoad.rps : 0;
@@ -276,14 +282,17 @@ async function measureScale(
         listeners: processes,
       });
       await warmUp(server, options, `${runId}-p${processes}`);
-      const load = await runLoad({
-        baseUrl: server.url,
-        channel: "sms",
-        scenario: "unique" satisfies Scenario,
-        prefix: `${runId}-scale-${processes}`,
-        connections: options.connections,
-        durationSeconds: options.durationSeconds,
-      });
+      const url = server.url;
+      const load = await withCpuUsage(server.pid, () =>
+        runLoad({
+          baseUrl: url,
+          channel: "sms",
+          scenario: "unique" satisfies Scenario,
+          prefix: `${runId}-scale-${processes}`,
+          connections: options.connections,
+          durationSeconds: options.durationSeconds,
+        }),
+      );
       const dedup = await checkDedup(server, db, `${runId}-dedup-${processes}`);
       console.log(`${processes} process(es): ${describe(load)}`);
       console.log(
