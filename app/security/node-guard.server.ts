@@ -5,6 +5,18 @@ import { logger } from "~/logger.server";
 import { securityHeaders } from "./headers.server";
 import { crossSiteRejection } from "./origin.server";
 
+const headerEntries = new Map<boolean, [string, string][]>();
+
+/** Returns the security headers as entries, built once per mode. */
+function headerEntriesFor(development: boolean): [string, string][] {
+  let entries = headerEntries.get(development);
+  if (!entries) {
+    entries = Object.entries(securityHeaders({ development }));
+    headerEntries.set(development, entries);
+  }
+  return entries;
+}
+
 /**
  * The first step for every request the Node server receives: sets the
  * security headers on the response, then rejects cross-site state-changing
@@ -20,10 +32,9 @@ export function applySecurityPolicy(
   response: ServerResponse,
 ): boolean {
   const config = env();
-  const headers = securityHeaders({
-    development: config.NODE_ENV === "development",
-  });
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of headerEntriesFor(
+    config.NODE_ENV === "development",
+  )) {
     response.setHeader(name, value);
   }
 
