@@ -99,6 +99,30 @@ export function mediaType(contentType: string | undefined): string {
     .toLowerCase();
 }
 
+// One `; name=value` parameter of a Content-Type header (RFC 9110 section
+// 5.6.6). A quoted value is matched whole, so a `;` inside it does not start
+// another parameter.
+const MEDIA_TYPE_PARAMETER = /;\s*([^\s;=]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
+
+/**
+ * Returns the charset parameter of a Content-Type header in lower case, with
+ * quotes removed, or null when there is none:
+ * `application/json; charset="UTF-8"` gives `utf-8`.
+ */
+export function charsetOf(contentType: string | undefined): string | null {
+  if (!contentType) return null;
+  for (const [, name, value] of contentType.matchAll(MEDIA_TYPE_PARAMETER)) {
+    if (name.toLowerCase() !== "charset") continue;
+    const quoted =
+      value.length >= 2 && value.startsWith('"') && value.endsWith('"');
+    const unquoted = quoted
+      ? value.slice(1, -1).replace(/\\(.)/g, "$1")
+      : value.trim();
+    return unquoted.toLowerCase();
+  }
+  return null;
+}
+
 const EXCERPT_BYTES = 512;
 
 /**

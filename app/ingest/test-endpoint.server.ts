@@ -1,4 +1,4 @@
-import { mediaType, readBody } from "./body.server";
+import { charsetOf, mediaType, readBody } from "./body.server";
 import { contentHash } from "./canonical-json";
 import type { IngestContext } from "./context.server";
 import {
@@ -42,7 +42,7 @@ export function describeTestEndpoint(): IngestResult {
         405: "method other than GET or POST",
         409: "duplicate: { error: 'duplicate', message, duplicateOf, firstReceivedAt }",
         413: "body larger than the limit",
-        415: "Content-Type other than application/json",
+        415: "Content-Type other than application/json, or a charset other than utf-8",
         429: "rate limited; see Retry-After",
         503: "database unavailable; see Retry-After",
       },
@@ -78,6 +78,18 @@ export async function handleTestEndpointPost(
       "unsupported_media_type",
       `Content-Type must be application/json, got ${type === "" ? "none" : JSON.stringify(type)}. ` +
         `Send the body as JSON with the header Content-Type: application/json.`,
+    );
+  }
+  // The body is always decoded as UTF-8, so another declared charset would
+  // store mis-decoded text or fail as invalid UTF-8.
+  const charset = charsetOf(request.header("content-type"));
+  if (charset !== null && charset !== "utf-8" && charset !== "utf8") {
+    return errorResult(
+      415,
+      "unsupported_media_type",
+      "unsupported_media_type",
+      `Content-Type charset must be utf-8, got ${JSON.stringify(charset)}. ` +
+        `The body must be UTF-8 JSON, so encode it as UTF-8 and send charset=utf-8 or no charset.`,
     );
   }
   const body = await readBody(

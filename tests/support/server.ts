@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import type pg from "pg";
 
 export interface RunningServer {
   url: string;
@@ -125,4 +126,21 @@ export async function waitFor<T>(
       throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Waits until the request record of `requestId` is written (the server
+ * writes records in batches) and returns its row.
+ */
+export async function waitForRequestRecord(
+  pool: pg.Pool,
+  requestId: string,
+): Promise<Record<string, unknown>> {
+  return waitFor(async () => {
+    const { rows } = await pool.query<Record<string, unknown>>(
+      "SELECT * FROM request_record WHERE request_id = $1",
+      [requestId],
+    );
+    return rows[0];
+  });
 }

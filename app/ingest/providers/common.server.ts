@@ -204,6 +204,97 @@ export function requireField(
   return value;
 }
 
+/** A JSON object parsed from a request body. */
+export type JsonObject = Record<string, unknown>;
+
+/** Returns the JSON type of a parsed value for messages, such as "array". */
+export function jsonTypeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/**
+ * Builds the error for a JSON field that is present but of another type:
+ * `From must be a string, got number`.
+ */
+export function wrongTypeError(
+  field: string,
+  expected: "a string" | "an object" | "an array" | "an array of strings",
+  value: unknown,
+): InvalidFieldError {
+  return new InvalidFieldError(
+    field,
+    `${field} must be ${expected}, got ${jsonTypeOf(value)}`,
+  );
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Returns a required string field of a JSON body. Raises InvalidFieldError
+ * "is missing" for undefined, null or "", and "must be a string" for any
+ * other type.
+ */
+export function requireJsonString(value: unknown, field: string): string {
+  if (value === undefined || value === null || value === "") {
+    throw new InvalidFieldError(field, `${field} is missing`);
+  }
+  if (typeof value !== "string") throw wrongTypeError(field, "a string", value);
+  return value;
+}
+
+/**
+ * Returns an optional string field of a JSON body, or null for undefined
+ * and null. Raises InvalidFieldError for any other type.
+ */
+export function optionalJsonString(
+  value: unknown,
+  field: string,
+): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw wrongTypeError(field, "a string", value);
+  return value;
+}
+
+/**
+ * Returns a required object field of a JSON body. Raises InvalidFieldError
+ * "is missing" for undefined or null, and "must be an object" for any other
+ * type, arrays included.
+ */
+export function requireJsonObject(value: unknown, field: string): JsonObject {
+  if (value === undefined || value === null) {
+    throw new InvalidFieldError(field, `${field} is missing`);
+  }
+  if (!isJsonObject(value)) throw wrongTypeError(field, "an object", value);
+  return value;
+}
+
+/**
+ * Returns an optional object field of a JSON body, or null for undefined
+ * and null. Raises InvalidFieldError for any other type.
+ */
+export function optionalJsonObject(
+  value: unknown,
+  field: string,
+): JsonObject | null {
+  if (value === undefined || value === null) return null;
+  if (!isJsonObject(value)) throw wrongTypeError(field, "an object", value);
+  return value;
+}
+
+/**
+ * Returns an optional array field of a JSON body, or [] for undefined and
+ * null. Raises InvalidFieldError for any other type.
+ */
+export function optionalJsonArray(value: unknown, field: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw wrongTypeError(field, "an array", value);
+  return value;
+}
+
 /** Returns the value of DUPLICATE_STATUS_<PROVIDER>, a 2xx status. */
 export function duplicateStatusOf(env: Env, provider: Provider): number {
   const statuses: Record<Provider, number> = {

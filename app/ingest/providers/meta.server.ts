@@ -15,10 +15,12 @@ import {
   hmac,
   InvalidFieldError,
   invalidFieldResult,
+  optionalJsonString,
   parseJsonBody,
   rejected,
   rejectionResult,
   replayOfId,
+  requireJsonObject,
   safeEqual,
   storeDelivery,
   unsupportedMediaType,
@@ -134,12 +136,35 @@ function stringAt(value: Json, key: string, path: string): string {
 
 const MEDIA_TYPES = ["image", "video", "audio", "document", "sticker"];
 
-/** Builds a readable text for each message type. Media arrive as ids. */
-function textOf(message: Json): { text: string; media: MediaItem[] } {
+/**
+ * Returns the text body of a message of type "text". Raises
+ * InvalidFieldError when `text` is not an object or `text.body` is not a
+ * string. An empty body is accepted.
+ */
+function textBodyOf(message: Json, path: string): string {
+  const text = requireJsonObject(message.text, `${path}.text`);
+  const body = optionalJsonString(text.body, `${path}.text.body`);
+  if (body === null) {
+    throw new InvalidFieldError(
+      `${path}.text.body`,
+      `${path}.text.body is missing`,
+    );
+  }
+  return body;
+}
+
+/**
+ * Builds a readable text for each message type. Media arrive as ids.
+ * `path` is the message's location in the batch, for error messages.
+ */
+function textOf(
+  message: Json,
+  path: string,
+): { text: string; media: MediaItem[] } {
   const type = typeof message.type === "string" ? message.type : "unknown";
   const body = message[type];
-  if (type === "text" && isObject(body) && typeof body.body === "string") {
-    return { text: body.body, media: [] };
+  if (type === "text") {
+    return { text: textBodyOf(message, path), media: [] };
   }
   if (MEDIA_TYPES.includes(type) && isObject(body)) {
     const item: MediaItem = {};
@@ -218,7 +243,7 @@ export function metaDelivery(
         const id = stringAt(message, "id", messagePath);
         const from = stringAt(message, "from", messagePath);
         const contact = contacts.find((item) => item.wa_id === from) ?? null;
-        const { text, media } = textOf(message);
+        const { text, media } = textOf(message, messagePath);
         delivery.messages.push({
           channel: "whatsapp",
           provider: "meta",

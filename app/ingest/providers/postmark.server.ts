@@ -12,14 +12,19 @@ import {
   emailAddressOf,
   InvalidFieldError,
   invalidFieldResult,
+  optionalJsonArray,
+  optionalJsonObject,
+  optionalJsonString,
   parseJsonBody,
   rejected,
   rejectionResult,
   replayOfId,
+  requireJsonString,
   safeEqual,
   storeDelivery,
   unsupportedMediaType,
   VERIFIED,
+  wrongTypeError,
   type Verification,
   readProviderBody,
 } from "./common.server";
@@ -52,17 +57,38 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function stringField(json: Json, name: string): string {
-  const value = json[name];
-  if (typeof value !== "string" || value === "") {
-    throw new InvalidFieldError(name, `${name} is missing`);
-  }
-  return value;
+/**
+ * Returns the sender: FromFull.Email when it is set, else the address in
+ * From. Raises InvalidFieldError when either field has the wrong type, even
+ * when the other one is used.
+ */
+function senderOf(json: Json): string {
+  const fromFull = optionalJsonObject(json.FromFull, "FromFull");
+  const email = optionalJsonString(fromFull?.Email, "FromFull.Email");
+  const from = optionalJsonString(json.From, "From");
+  if (email !== null && email !== "") return email;
+  return emailAddressOf(requireJsonString(from, "From"));
 }
 
-function optionalString(json: Json, name: string): string | null {
-  const value = json[name];
-  return typeof value === "string" ? value : null;
+/**
+ * Returns the recipients: every ToFull[].Email when ToFull is not empty,
+ * else the address in To. Raises InvalidFieldError when either field has the
+ * wrong type, even when the other one is used.
+ */
+function recipientOf(json: Json): string {
+  const toFull = optionalJsonArray(json.ToFull, "ToFull");
+  const to = optionalJsonString(json.To, "To");
+  if (toFull.length === 0) {
+    return emailAddressOf(requireJsonString(to, "To"));
+  }
+  return toFull
+    .map((item, i) => {
+      if (!isObject(item)) {
+        throw wrongTypeError(`ToFull[${i}]`, "an object", item);
+      }
+      return requireJsonString(item.Email, `ToFull[${i}].Email`);
+    })
+    .join(", ");
 }
 
 /**
@@ -70,24 +96,23 @@ function optionalString(json: Json, name: string): string | null {
  * content only for attachments of at most `maxBytes`.
  */
 function attachmentsOf(json: Json, maxBytes: number): MediaItem[] {
-  const list = json.Attachments ?? [];
-  if (!Array.isArray(list)) {
-    throw new InvalidFieldError("Attachments", "Attachments must be an array");
-  }
+  const list = optionalJsonArray(json.Attachments, "Attachments");
   return list.map((attachment, i) => {
+    const path = `Attachments[${i}]`;
     if (!isObject(attachment)) {
-      throw new InvalidFieldError(
-        `Attachments[${i}]`,
-        `Attachments[${i}] must be an object`,
-      );
+      throw wrongTypeError(path, "an object", attachment);
     }
     const content =
-      typeof attachment.Content === "string" ? attachment.Content : "";
+      optionalJsonString(attachment.Content, `${path}.Content`) ?? "";
+    const name = optionalJsonString(attachment.Name, `${path}.Name`);
+    const contentType = optionalJsonString(
+      attachment.ContentType,
+      `${path}.ContentType`,
+    );
     const size = Buffer.from(content, "base64").length;
     const item: MediaItem = { size };
-    if (typeof attachment.Name === "string") item.name = attachment.Name;
-    if (typeof attachment.ContentType === "string")
-      item.contentType = attachment.ContentType;
+    if (name !== null) item.name = name;
+    if (contentType !== null) item.contentType = contentType;
     if (content !== "" && size <= maxBytes) item.contentBase64 = content;
     return item;
   });
@@ -114,17 +139,9 @@ export function postmarkMessage(
   if (!isObject(json)) {
     throw new InvalidFieldError("(root)", "Body must be a JSON object");
   }
-  const id = stringField(json, "MessageID");
-  const fromFull = isObject(json.FromFull) ? json.FromFull : {};
-  const sender =
-    typeof fromFull.Email === "string"
-      ? fromFull.Email
-      : emailAddressOf(stringField(json, "From"));
-  const toFull = Array.isArray(json.ToFull) ? json.ToFull.filter(isObject) : [];
-  const recipient =
-    toFull.length > 0
-      ? toFull.map((to) => String(to.Email)).join(", ")
-      : emailAddressOf(stringField(json, "To"));
+  const id = requireJsonString(json.MessageID, "MessageID");
+  const sender = senderOf(json);
+  const recipient = recipientOf(json);
   return {
     channel: "email",
     provider: "postmark",
@@ -133,8 +150,8 @@ export function postmarkMessage(
     externalId: id,
     sender,
     recipient,
-    subject: optionalString(json, "Subject"),
-    text: optionalString(json, "TextBody") ?? "",
+    subject: optionalJsonString(json.Subject, "Subject"),
+    text: optionalJsonString(json.TextBody, "TextBody") ?? "",
     payload: payloadOf(json),
     rawBody: body,
     headers: selectHeaders(request),

@@ -18,14 +18,19 @@ import {
   hmac,
   InvalidFieldError,
   invalidFieldResult,
+  optionalJsonArray,
+  optionalJsonString,
   parseJsonBody,
   rejected,
   rejectionResult,
   replayOfId,
+  requireJsonObject,
+  requireJsonString,
   safeEqual,
   storeDelivery,
   unsupportedMediaType,
   VERIFIED,
+  wrongTypeError,
   type ProviderDelivery,
   type Verification,
   readProviderBody,
@@ -119,12 +124,46 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function addressList(value: unknown): string {
-  const list = Array.isArray(value) ? value : [value];
-  return list
-    .filter((item): item is string => typeof item === "string")
-    .map(emailAddressOf)
+/**
+ * Joins the addresses of data.to, which Resend sends as an array of
+ * strings. A single string is accepted too, and an absent field gives "".
+ */
+function addressList(value: unknown, field: string): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return emailAddressOf(value);
+  if (!Array.isArray(value)) {
+    throw wrongTypeError(field, "an array of strings", value);
+  }
+  return value
+    .map((item, i) => {
+      if (typeof item !== "string") {
+        throw wrongTypeError(`${field}[${i}]`, "a string", item);
+      }
+      return emailAddressOf(item);
+    })
     .join(", ");
+}
+
+/** Maps data.attachments, which carry metadata but no content, to media items. */
+function attachmentsOf(value: unknown): MediaItem[] {
+  const list = optionalJsonArray(value, "data.attachments");
+  return list.map((attachment, i) => {
+    const path = `data.attachments[${i}]`;
+    if (!isObject(attachment)) {
+      throw wrongTypeError(path, "an object", attachment);
+    }
+    const id = optionalJsonString(attachment.id, `${path}.id`);
+    const name = optionalJsonString(attachment.filename, `${path}.filename`);
+    const contentType = optionalJsonString(
+      attachment.content_type,
+      `${path}.content_type`,
+    );
+    const item: MediaItem = {};
+    if (id !== null) item.id = id;
+    if (name !== null) item.name = name;
+    if (contentType !== null) item.contentType = contentType;
+    return item;
+  });
 }
 
 /**
@@ -140,67 +179,49 @@ export function resendDelivery(
   if (!isObject(json)) {
     throw new InvalidFieldError("(root)", "Body must be a JSON object");
   }
-  if (typeof json.type !== "string" || json.type === "") {
-    throw new InvalidFieldError("type", "type is missing");
-  }
-  if (!isObject(json.data)) {
-    throw new InvalidFieldError("data", "data is missing");
-  }
-  const data = json.data;
+  const type = requireJsonString(json.type, "type");
+  const data = requireJsonObject(json.data, "data");
   // Resend also sends contact and domain events to the same endpoint. They
   // carry no message, so they are acknowledged (recorded as verified) and
   // not stored; a 4xx would make Resend retry them.
-  if (!json.type.startsWith("email.")) {
+  if (!type.startsWith("email.")) {
     return { messages: [], statuses: [] };
   }
-  if (json.type !== "email.received") {
-    if (typeof data.email_id !== "string" || data.email_id === "") {
-      throw new InvalidFieldError("data.email_id", "data.email_id is missing");
-    }
+  if (type !== "email.received") {
+    const emailId = requireJsonString(data.email_id, "data.email_id");
     return {
       messages: [],
       statuses: [
         {
           provider: "resend",
           channel: "email",
-          externalMessageId: data.email_id,
-          messageDedupKey: `resend:${data.email_id}`,
-          status: json.type.replace(/^email\./, ""),
+          externalMessageId: emailId,
+          messageDedupKey: `resend:${emailId}`,
+          status: type.replace(/^email\./, ""),
           errorCode: null,
           payload: json,
         },
       ],
     };
   }
-  if (typeof data.from !== "string" || data.from === "") {
-    throw new InvalidFieldError("data.from", "data.from is missing");
-  }
-  const attachments = Array.isArray(data.attachments) ? data.attachments : [];
-  const media: MediaItem[] = attachments.filter(isObject).map((attachment) => {
-    const item: MediaItem = {};
-    if (typeof attachment.id === "string") item.id = attachment.id;
-    if (typeof attachment.filename === "string")
-      item.name = attachment.filename;
-    if (typeof attachment.content_type === "string")
-      item.contentType = attachment.content_type;
-    return item;
-  });
+  const from = requireJsonString(data.from, "data.from");
+  const emailId = optionalJsonString(data.email_id, "data.email_id");
   const message: NormalizedMessage = {
     channel: "email",
     provider: "resend",
     dedupKey: `resend:${webhookId}`,
     dedupKind: "id",
-    externalId: typeof data.email_id === "string" ? data.email_id : webhookId,
-    sender: emailAddressOf(data.from),
-    recipient: addressList(data.to),
-    subject: typeof data.subject === "string" ? data.subject : null,
+    externalId: emailId ?? webhookId,
+    sender: emailAddressOf(from),
+    recipient: addressList(data.to, "data.to"),
+    subject: optionalJsonString(data.subject, "data.subject"),
     // NOTE: Resend's email.received event carries metadata only; the body
     // has to be fetched from Resend's received-emails API by email_id.
-    text: typeof data.text === "string" ? data.text : "",
+    text: optionalJsonString(data.text, "data.text") ?? "",
     payload: json,
     rawBody: body,
     headers: selectHeaders(request),
-    media,
+    media: attachmentsOf(data.attachments),
     replayOfId: replayOfId(request),
   };
   return { messages: [message], statuses: [] };
