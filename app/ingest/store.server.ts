@@ -70,12 +70,55 @@ interface StoreRow {
   expired: boolean;
 }
 
+/** Stores running in this process, per pool, by channel and dedup key. */
+const runningStores = new WeakMap<pg.Pool, Map<string, Promise<StoreResult>>>();
+
 /**
  * Stores `message` unless its (channel, dedupKey) is already stored. New
  * messages and duplicates take one round trip; a lost race for the same key
  * takes two, and an expired content-hash key up to five.
+ *
+ * A message whose key is being stored by another request of this process
+ * waits for that store instead of sending its own statement, and is then a
+ * duplicate of its result. Retry bursts of one message thus cost one
+ * statement per round trip, not one per request. If that store fails, the
+ * waiting message is stored on its own. Across processes the unique index
+ * still decides.
  */
 export async function storeMessage(
+  pool: pg.Pool,
+  message: NormalizedMessage,
+  dedupWindowHours: number,
+): Promise<StoreResult> {
+  let running = runningStores.get(pool);
+  if (!running) {
+    running = new Map();
+    runningStores.set(pool, running);
+  }
+  const key = `${message.channel}\u0000${message.dedupKey}`;
+  const first = running.get(key);
+  if (first) {
+    let result: StoreResult | undefined;
+    try {
+      result = await first;
+    } catch {
+      // The first request's error may be its own content (PostgreSQL
+      // rejecting its payload), so this message gets its own attempt.
+    }
+    if (result) return { ...result, inserted: false };
+    return insertOrFindMessage(pool, message, dedupWindowHours);
+  }
+  const store = insertOrFindMessage(pool, message, dedupWindowHours);
+  running.set(key, store);
+  try {
+    return await store;
+  } finally {
+    running.delete(key);
+  }
+}
+
+/** Runs the dedup statement for `message`; see storeMessage. */
+async function insertOrFindMessage(
   pool: pg.Pool,
   message: NormalizedMessage,
   dedupWindowHours: number,

@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { NormalizedMessage } from "../../app/ingest/message";
+import { storeMessage } from "../../app/ingest/store.server";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+
+// storeMessage lets concurrent stores of one key in a process share one
+// statement. These tests call it directly on a real database and count the
+// statements that reach the pool.
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase("coalesce");
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+function smsMessage(
+  messageId: string,
+  overrides: Partial<NormalizedMessage> = {},
+): NormalizedMessage {
+  const payload = {
+    channel: "sms",
+    from: "+14155550100",
+    to: "+14155550199",
+    text: "Your code is 123456",
+    messageId,
+  };
+  return {
+    channel: "sms",
+    provider: "test",
+    dedupKey: `id:${messageId}`,
+    dedupKind: "id",
+    externalId: messageId,
+    sender: payload.from,
+    recipient: payload.to,
+    subject: null,
+    text: payload.text,
+    payload,
+    payloadJson: JSON.stringify(payload),
+    rawBody: null,
+    headers: {},
+    media: [],
+    replayOfId: null,
+    ...overrides,
+  };
+}
+
+/** Counts the queries sent through `pool` while `run` runs. */
+async function countQueries<T>(
+  pool: pg.Pool,
+  run: () => Promise<T>,
+): Promise<{ result: T; queries: number }> {
+  const query = pool.query.bind(pool);
+  let queries = 0;
+  pool.query = ((...args: Parameters<typeof query>) => {
+    queries++;
+    return query(...args);
+  }) as typeof pool.query;
+  try {
+    return { result: await run(), queries };
+  } finally {
+    pool.query = query;
+  }
+}
+
+async function rowsWithKey(dedupKey: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM message WHERE channel = 'sms' AND dedup_key = $1",
+    [dedupKey],
+  );
+  return rows[0].n;
+}
+
+test("concurrent stores of one key share a statement", async () => {
+  const messageId = `coalesce-${randomUUID()}`;
+  const { result: results, queries } = await countQueries(db.pool, () =>
+    Promise.all(
+      Array.from({ length: 20 }, () =>
+        storeMessage(db.pool, smsMessage(messageId), 24),
+      ),
+    ),
+  );
+
+  expect(queries).toBe(1);
+  expect(results.filter((result) => result.inserted)).toHaveLength(1);
+  expect(new Set(results.map((result) => result.id)).size).toBe(1);
+  expect(await rowsWithKey(`id:${messageId}`)).toBe(1);
+});
+
+test("later store of a stored key is a duplicate", async () => {
+  const messageId = `coalesce-${randomUUID()}`;
+  const first = await storeMessage(db.pool, smsMessage(messageId), 24);
+  const second = await storeMessage(db.pool, smsMessage(messageId), 24);
+
+  expect(first.inserted).toBe(true);
+  expect(second.inserted).toBe(false);
+  expect(second.id).toBe(first.id);
+  expect(second.receivedAt.getTime()).toBe(first.receivedAt.getTime());
+});
+
+test("different keys are stored separately", async () => {
+  const ids = Array.from({ length: 5 }, () => `coalesce-${randomUUID()}`);
+  const { result: results, queries } = await countQueries(db.pool, () =>
+    Promise.all(ids.map((id) => storeMessage(db.pool, smsMessage(id), 24))),
+  );
+
+  expect(queries).toBe(5);
+  expect(results.every((result) => result.inserted)).toBe(true);
+});
+
+test("waiting store retries when the first fails", async () => {
+  const messageId = `coalesce-${randomUUID()}`;
+  // PostgreSQL rejects this payload as invalid JSON, so only the first
+  // store fails; the second, valid copy must then store the message.
+  const broken = smsMessage(messageId, { payloadJson: "{not json" });
+  const [first, second] = await Promise.allSettled([
+    storeMessage(db.pool, broken, 24),
+    storeMessage(db.pool, smsMessage(messageId), 24),
+  ]);
+
+  expect(first.status).toBe("rejected");
+  expect(second.status).toBe("fulfilled");
+  const stored = (second as PromiseFulfilledResult<{ inserted: boolean }>)
+    .value;
+  expect(stored.inserted).toBe(true);
+  expect(await rowsWithKey(`id:${messageId}`)).toBe(1);
+});
