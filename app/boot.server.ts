@@ -9,7 +9,7 @@ import {
 import { applyMigrations } from "~/db/migrate.server";
 import { env, type Env } from "~/env.server";
 import type { IngestContext } from "~/ingest/context.server";
-import { isDatabaseUnavailable } from "~/ingest/pipeline.server";
+import { isDatabaseUnavailable } from "~/ingest/database-errors.server";
 import { createRateLimiter } from "~/ingest/rate-limit.server";
 import { RequestRecordWriter } from "~/ingest/request-records.server";
 import { flushLogs, logger } from "~/logger.server";

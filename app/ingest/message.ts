@@ -20,6 +20,15 @@ export interface MediaItem {
 /** The length of the stored text preview, which the message search covers. */
 export const TEXT_PREVIEW_LENGTH = 2000;
 
+/** Returns the stored preview of `text`: NUL removed, at most TEXT_PREVIEW_LENGTH. */
+export function previewOf(text: string): string {
+  // PostgreSQL text cannot hold NUL, which JSON and form bodies may carry.
+  const clean = text.includes("\u0000") ? text.replaceAll("\u0000", "") : text;
+  return clean.length > TEXT_PREVIEW_LENGTH
+    ? clean.slice(0, TEXT_PREVIEW_LENGTH)
+    : clean;
+}
+
 /**
  * A message in the common shape every endpoint maps its input to before it
  * is stored. `dedupKey` is unique per channel.

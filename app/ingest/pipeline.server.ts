@@ -1,4 +1,5 @@
 import * as Sentry from "@sentry/remix";
+import { isDatabaseUnavailable } from "./database-errors.server";
 import { logger } from "~/logger.server";
 import { BodyTooLargeError, mediaType, safeExcerpt } from "./body.server";
 import type { IngestContext } from "./context.server";
@@ -83,32 +84,6 @@ async function route(
   if (limited) return { ...limited, provider: match.provider };
   const result = await match.handle(request, context);
   return result.provider ? result : { ...result, provider: match.provider };
-}
-
-const CONNECTION_ERROR_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "57P01", // admin_shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-  "53300", // too_many_connections
-]);
-
-/** True for errors that mean the database cannot be reached right now. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: string }).code;
-  if (code && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08")))
-    return true;
-  // "timeout expired" is pg.Client's connect timeout, "timeout exceeded
-  // when trying to connect" pg.Pool's, and "Query read timeout" query_timeout.
-  return /timeout exceeded when trying to connect|timeout expired|Query read timeout|Connection terminated|connection ended|Client has encountered a connection error/i.test(
-    error.message,
-  );
 }
 
 /** PostgreSQL codes for text it cannot store (NUL, bad encodings). */

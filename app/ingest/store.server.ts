@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { TEXT_PREVIEW_LENGTH, type NormalizedMessage } from "./message";
+import { MessageBatcher } from "./batch-store.server";
+import { previewOf, type NormalizedMessage } from "./message";
 
 /** True for a content-hash row older than the dedup window of $15 hours. */
 const EXPIRED_HASH_SQL = `(dedup_kind = 'hash'
@@ -70,31 +71,53 @@ interface StoreRow {
   expired: boolean;
 }
 
-/** Stores running in this process, per pool, by channel and dedup key. */
-const runningStores = new WeakMap<pg.Pool, Map<string, Promise<StoreResult>>>();
+/** State of storeMessage per pool: the stores running by key, and the batcher. */
+interface PoolStores {
+  running: Map<string, Promise<StoreResult>>;
+  batcher: MessageBatcher;
+}
+
+const storesByPool = new WeakMap<pg.Pool, PoolStores>();
+
+function poolStoresOf(pool: pg.Pool): PoolStores {
+  let stores = storesByPool.get(pool);
+  if (!stores) {
+    // At most one batch per pooled connection, because more batches would
+    // only wait in the pool, each with fewer messages.
+    const maxInFlight = pool.options.max ?? 10;
+    stores = {
+      running: new Map(),
+      batcher: new MessageBatcher(
+        pool,
+        (message, dedupWindowHours) =>
+          insertOrFindMessage(pool, message, dedupWindowHours),
+        maxInFlight,
+      ),
+    };
+    storesByPool.set(pool, stores);
+  }
+  return stores;
+}
 
 /**
- * Stores `message` unless its (channel, dedupKey) is already stored. New
- * messages and duplicates take one round trip; a lost race for the same key
- * takes two, and an expired content-hash key up to five.
+ * Stores `message` unless its (channel, dedupKey) is already stored, and
+ * resolves once the row is committed. New messages and duplicates take one
+ * round trip; a lost race for the same key takes two, and an expired
+ * content-hash key up to five.
  *
- * A message whose key is being stored by another request of this process
- * waits for that store instead of sending its own statement, and is then a
- * duplicate of its result. Retry bursts of one message thus cost one
- * statement per round trip, not one per request. If that store fails, the
- * waiting message is stored on its own. Across processes the unique index
- * still decides.
+ * Messages of concurrent requests share that round trip: MessageBatcher
+ * inserts them with one statement. A message whose key is being stored by
+ * another request of this process waits for that store instead, and is then
+ * a duplicate of its result, so a retry burst of one message costs one
+ * statement. If that store fails, the waiting message is stored on its own.
+ * Across processes the unique index still decides.
  */
 export async function storeMessage(
   pool: pg.Pool,
   message: NormalizedMessage,
   dedupWindowHours: number,
 ): Promise<StoreResult> {
-  let running = runningStores.get(pool);
-  if (!running) {
-    running = new Map();
-    runningStores.set(pool, running);
-  }
+  const { running, batcher } = poolStoresOf(pool);
   const key = `${message.channel}\u0000${message.dedupKey}`;
   const first = running.get(key);
   if (first) {
@@ -108,7 +131,7 @@ export async function storeMessage(
     if (result) return { ...result, inserted: false };
     return insertOrFindMessage(pool, message, dedupWindowHours);
   }
-  const store = insertOrFindMessage(pool, message, dedupWindowHours);
+  const store = batcher.store(message, dedupWindowHours);
   running.set(key, store);
   try {
     return await store;
@@ -175,12 +198,4 @@ async function insertOrFindMessage(
   throw new Error(
     `Message ${message.channel}/${message.dedupKey} was neither stored nor found as a duplicate`,
   );
-}
-
-function previewOf(text: string): string {
-  // PostgreSQL text cannot hold NUL, which JSON and form bodies may carry.
-  const clean = text.includes("\u0000") ? text.replaceAll("\u0000", "") : text;
-  return clean.length > TEXT_PREVIEW_LENGTH
-    ? clean.slice(0, TEXT_PREVIEW_LENGTH)
-    : clean;
 }

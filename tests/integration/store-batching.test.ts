@@ -5,9 +5,10 @@ import type { NormalizedMessage } from "../../app/ingest/message";
 import { storeMessage } from "../../app/ingest/store.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
-// storeMessage lets concurrent stores of one key in a process share one
-// statement. These tests call it directly on a real database and count the
-// statements that reach the pool.
+// storeMessage lets concurrent stores in a process share one statement:
+// messages with different keys are inserted as one batch, and stores of one
+// key wait for the first. These tests call it directly on a real database
+// and count the statements that reach the pool.
 
 let db: TestDatabase;
 
@@ -103,14 +104,16 @@ test("later store of a stored key is a duplicate", async () => {
   expect(second.receivedAt.getTime()).toBe(first.receivedAt.getTime());
 });
 
-test("different keys are stored separately", async () => {
+test("concurrent different keys share a batch", async () => {
   const ids = Array.from({ length: 5 }, () => `coalesce-${randomUUID()}`);
   const { result: results, queries } = await countQueries(db.pool, () =>
     Promise.all(ids.map((id) => storeMessage(db.pool, smsMessage(id), 24))),
   );
 
-  expect(queries).toBe(5);
+  expect(queries).toBe(1);
   expect(results.every((result) => result.inserted)).toBe(true);
+  expect(new Set(results.map((result) => result.id)).size).toBe(5);
+  for (const id of ids) expect(await rowsWithKey(`id:${id}`)).toBe(1);
 });
 
 test("waiting store retries when the first fails", async () => {
@@ -129,4 +132,62 @@ test("waiting store retries when the first fails", async () => {
     .value;
   expect(stored.inserted).toBe(true);
   expect(await rowsWithKey(`id:${messageId}`)).toBe(1);
+});
+
+test("bad row fails only its own request", async () => {
+  const ids = Array.from({ length: 5 }, () => `batch-${randomUUID()}`);
+  const messages = ids.map((id, index) =>
+    index === 2 ? smsMessage(id, { payloadJson: "{not json" }) : smsMessage(id),
+  );
+  const { result: outcomes, queries } = await countQueries(db.pool, () =>
+    Promise.allSettled(
+      messages.map((message) => storeMessage(db.pool, message, 24)),
+    ),
+  );
+
+  // The batch statement fails, then each message is stored on its own.
+  expect(queries).toBe(1 + ids.length);
+  expect(outcomes.map((outcome) => outcome.status)).toEqual([
+    "fulfilled",
+    "fulfilled",
+    "rejected",
+    "fulfilled",
+    "fulfilled",
+  ]);
+  expect(await rowsWithKey(`id:${ids[2]}`)).toBe(0);
+  for (const index of [0, 1, 3, 4]) {
+    expect(await rowsWithKey(`id:${ids[index]}`)).toBe(1);
+  }
+});
+
+test("batched duplicate of an old hash is stored anew", async () => {
+  const hashKey = `sha256:batch-${randomUUID()}`;
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO message (channel, provider, dedup_key, dedup_kind, sender,
+       recipient, text_preview, payload, headers, received_at)
+     VALUES ('sms', 'test', $1, 'hash', '+1', '+2', 'old', '{}', '{}',
+       now() - interval '48 hours')
+     RETURNING id`,
+    [hashKey],
+  );
+  const oldId = rows[0].id;
+  const again = smsMessage("unused", {
+    dedupKey: hashKey,
+    dedupKind: "hash",
+    externalId: null,
+  });
+  const other = smsMessage(`batch-${randomUUID()}`);
+
+  const [stored, otherStored] = await Promise.all([
+    storeMessage(db.pool, again, 24),
+    storeMessage(db.pool, other, 24),
+  ]);
+
+  expect(otherStored.inserted).toBe(true);
+  // Past the 24-hour window the old row is no duplicate: its key is renamed
+  // and the content is stored as a new message.
+  expect(stored.inserted).toBe(true);
+  expect(stored.id).not.toBe(oldId);
+  expect(await rowsWithKey(hashKey)).toBe(1);
+  expect(await rowsWithKey(`${hashKey}#${oldId}`)).toBe(1);
 });
