@@ -77,12 +77,42 @@ interface Snapshot {
  * closed, the cluster primary's the workers that died.
  */
 function snapshot(appPid: number): Snapshot {
-  const processes = allProcesses();
-  const postgresPids = new Set(
+  // A child reaped while /proc is being read would be missed, or counted
+  // twice, so the scan is repeated until no root's count of exited-children
+  // time changed during it.
+  for (let attempt = 1; ; attempt++) {
+    const processes = allProcesses();
+    const roots = rootsOf(processes, appPid);
+    const changed = roots.some(
+      (root) =>
+        readStat(root.pid)?.exitedChildrenCpuSeconds !==
+        root.exitedChildrenCpuSeconds,
+    );
+    if (!changed || attempt === 5) return sumSnapshot(processes, appPid);
+  }
+}
+
+function postgresPidsOf(processes: ProcessStat[]): Set<number> {
+  return new Set(
     processes
       .filter((stat) => stat.command === "postgres")
       .map((stat) => stat.pid),
   );
+}
+
+/** Returns the app process and the postmaster: the roots whose children exit. */
+function rootsOf(processes: ProcessStat[], appPid: number): ProcessStat[] {
+  const postgresPids = postgresPidsOf(processes);
+  return processes.filter(
+    (stat) =>
+      stat.pid === appPid ||
+      // The postmaster is the postgres process whose parent is not one.
+      (postgresPids.has(stat.pid) && !postgresPids.has(stat.parentPid)),
+  );
+}
+
+function sumSnapshot(processes: ProcessStat[], appPid: number): Snapshot {
+  const postgresPids = postgresPidsOf(processes);
   let app = 0;
   let postgres = 0;
   for (const stat of processes) {
@@ -93,7 +123,6 @@ function snapshot(appPid: number): Snapshot {
       app += stat.cpuSeconds;
     } else if (postgresPids.has(stat.pid)) {
       postgres += stat.cpuSeconds;
-      // The postmaster is the postgres process whose parent is not one.
       if (!postgresPids.has(stat.parentPid)) {
         postgres += stat.exitedChildrenCpuSeconds;
       }
