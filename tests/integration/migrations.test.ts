@@ -63,6 +63,34 @@ test("fresh database gets every migration", async () => {
   });
 });
 
+test("migrated indexes carry their settings", async () => {
+  await withDatabase(async (db) => {
+    await applyMigrations(db.url, dir);
+    const { rows } = await db.pool.query<{
+      relname: string;
+      reloptions: string[] | null;
+    }>(
+      `SELECT relname, reloptions FROM pg_class
+       WHERE relname LIKE 'message\\_%\\_trgm\\_idx' ORDER BY relname`,
+    );
+    expect(rows.map((row) => row.relname)).toEqual([
+      "message_recipient_trgm_idx",
+      "message_sender_trgm_idx",
+      "message_subject_trgm_idx",
+      "message_text_preview_trgm_idx",
+    ]);
+    for (const row of rows) {
+      expect(row.reloptions).toEqual(["gin_pending_list_limit=512"]);
+    }
+    const unique = await db.pool.query<{ definition: string }>(
+      "SELECT pg_get_indexdef('message_channel_dedup_key_key'::regclass) AS definition",
+    );
+    expect(unique.rows[0].definition).toContain(
+      '(channel COLLATE "C", dedup_key)',
+    );
+  });
+});
+
 test("second run applies nothing", async () => {
   await withDatabase(async (db) => {
     await applyMigrations(db.url, dir);
