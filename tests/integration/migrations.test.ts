@@ -80,7 +80,7 @@ test("migrated indexes carry their settings", async () => {
       "message_text_preview_trgm_idx",
     ]);
     for (const row of rows) {
-      expect(row.reloptions).toEqual(["gin_pending_list_limit=512"]);
+      expect(row.reloptions).toEqual(["gin_pending_list_limit=256"]);
     }
     const unique = await db.pool.query<{ definition: string }>(
       "SELECT pg_get_indexdef('message_channel_dedup_key_key'::regclass) AS definition",
