@@ -199,7 +199,14 @@ export function getApp(): Promise<AppContext> {
   return globalThis.__webhookInboxApp;
 }
 
-/** Runs the shutdown hooks in reverse order of registration. */
+/**
+ * Runs the shutdown hooks in reverse order of registration.
+ *
+ * NOTE: only server/index.ts calls this on SIGTERM. Under remix-serve the
+ * request records still buffered are not written, and the pool's idle
+ * connections (30 s idle timeout on PostgreSQL) keep the process alive
+ * after its HTTP server closed.
+ */
 export async function stopApp(): Promise<void> {
   const pending = globalThis.__webhookInboxApp;
   if (!pending) return;

@@ -11,7 +11,9 @@ import type { StoreResult } from "./store.server";
  * that.
  *
  * Rows are inserted in (channel, dedup_key) order, so two batches that
- * share keys wait on each other in one order and cannot deadlock. The
+ * share keys wait for each other's keys in the same order instead of
+ * each holding a key the other waits for. storeMessage never puts one key
+ * in a batch twice, which the join on (channel, dedup_key) relies on. The
  * original is read by a LATERAL subquery with LIMIT 1, which PostgreSQL
  * cannot turn into a join: a generic plan made while the table was small
  * would otherwise hash-join it against a sequential scan of message.

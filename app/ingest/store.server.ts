@@ -33,6 +33,8 @@ export interface StoreResult {
  * collation, the channel index is a candidate too, and a plan cached while
  * the table was small may keep using it: each duplicate then reads every
  * row of its channel.
+ * NOTE: a plan made right after an ANALYZE of an empty message table picks a
+ * sequential scan instead, and keeps it until autovacuum analyzes again.
  */
 export const INSERT_MESSAGE = `
 WITH inserted AS (

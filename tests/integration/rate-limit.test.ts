@@ -2,7 +2,12 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { startServer, waitFor, type RunningServer } from "../support/server";
+import {
+  startServer,
+  waitFor,
+  waitForRequestRecord,
+  type RunningServer,
+} from "../support/server";
 
 const ENDPOINT = "/api/webhooks/test-multichannel";
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -51,16 +56,6 @@ function post(server: RunningServer, headers: Record<string, string> = {}) {
   });
 }
 
-async function recordFor(requestId: string) {
-  return waitFor(async () => {
-    const { rows } = await db.pool.query(
-      "SELECT * FROM request_record WHERE request_id = $1",
-      [requestId],
-    );
-    return rows[0];
-  });
-}
-
 test("memory limiter returns 429 after the points", async () => {
   const server = await start({});
   for (let i = 0; i < 3; i++) {
@@ -81,7 +76,7 @@ test("memory limiter returns 429 after the points", async () => {
   const after = await db.pool.query("SELECT count(*)::int AS n FROM message");
   expect(after.rows[0].n).toBe(before.rows[0].n);
 
-  const record = await recordFor("rl-memory-429");
+  const record = await waitForRequestRecord(db.pool, "rl-memory-429");
   expect(record.status).toBe(429);
   expect(record.outcome).toBe("rate_limited");
   expect(record.error_message).toMatch(/Too many requests/);
@@ -107,7 +102,7 @@ test("trusted proxy limits by X-Forwarded-For", async () => {
   expect(second.status).toBe(429);
   const other = await post(server, { "x-forwarded-for": "203.0.113.8" });
   expect(other.status).toBe(201);
-  const record = await recordFor("rl-proxy-429");
+  const record = await waitForRequestRecord(db.pool, "rl-proxy-429");
   expect(record.client_ip).toBe("203.0.113.7");
 });
 
@@ -145,7 +140,7 @@ test("redis limiter stores its counter in Redis", async () => {
   } finally {
     redis.disconnect();
   }
-  const record = await recordFor("rl-redis-429");
+  const record = await waitForRequestRecord(db.pool, "rl-redis-429");
   expect(record.outcome).toBe("rate_limited");
 });
 
