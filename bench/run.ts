@@ -31,6 +31,7 @@ import {
   type CaseResult,
   type DedupCheck,
   type ScaleResult,
+  type ScaleRound,
 } from "./report";
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -45,6 +46,8 @@ Options:
   --quick                smoke run: 2 s per case, 10 connections
   --processes LIST       also measure cluster mode with these worker counts,
                          for example 1,2,4, and check dedup across workers
+  --rounds N             starts of each worker count, in alternating order;
+                         the report gives the median (default 3, quick 1)
   --channels LIST        channels to measure (default email,whatsapp,sms)
   --profile              run the app with node --cpu-prof; the profile goes
                          to bench/results/profiles/
@@ -65,6 +68,7 @@ interface Options {
   connections: number;
   quick: boolean;
   processes: number[];
+  rounds: number;
   channels: Channel[];
   profile: boolean;
   writeDocs: boolean;
@@ -96,6 +100,7 @@ function parseOptions(): Options {
         connections: { type: "string" },
         quick: { type: "boolean", default: false },
         processes: { type: "string" },
+        rounds: { type: "string" },
         channels: { type: "string" },
         profile: { type: "boolean", default: false },
         "no-docs": { type: "boolean", default: false },
@@ -138,6 +143,11 @@ function parseOptions(): Options {
           .split(",")
           .map((n) => positiveInteger("processes", n.trim()))
       : [],
+    rounds: parsed.rounds
+      ? positiveInteger("rounds", parsed.rounds)
+      : quick
+        ? 1
+        : 3,
     channels: channels as Channel[],
     profile: parsed.profile ?? false,
     writeDocs: !(parsed["no-docs"] ?? false),
@@ -261,50 +271,98 @@ async function checkDedup(
   };
 }
 
+/**
+ * Starts `processes` cluster workers on a fresh database and measures unique
+ * sms messages, then duplicates of one stored message. With `dedup` it also
+ * sends identical POSTs at once.
+ */
+async function measureScaleRound(
+  options: Options,
+  serverUrl: string,
+  runId: string,
+  poolSize: number,
+  processes: number,
+  round: number,
+  dedup: boolean,
+): Promise<{ round: ScaleRound; dedup?: DedupCheck }> {
+  const name = `scale${processes}r${round}`;
+  const db = await createBenchDatabase(serverUrl, name);
+  let server: BenchServer | undefined;
+  try {
+    server = await startBenchServer({
+      script: "server/cluster.ts",
+      env: {
+        DATABASE_URL: db.url,
+        DATABASE_POOL_SIZE: String(poolSize),
+        WEB_CONCURRENCY: String(processes),
+      },
+      listeners: processes,
+    });
+    await warmUp(server, options, `${runId}-${name}`);
+    const url = server.url;
+    const pid = server.pid;
+    const measure = (scenario: Scenario) =>
+      withCpuUsage(pid, () =>
+        runLoad({
+          baseUrl: url,
+          channel: "sms",
+          scenario,
+          prefix: `${runId}-${name}-${scenario}`,
+          connections: options.connections,
+          durationSeconds: options.durationSeconds,
+        }),
+      );
+    const unique = await measure("unique");
+    const duplicates = await measure("alldup");
+    console.log(`${processes} process(es), round ${round + 1}`);
+    console.log(`  unique     ${describe(unique)}`);
+    console.log(`  duplicates ${describe(duplicates)}`);
+    if (!dedup) return { round: { unique, duplicates } };
+    const check = await checkDedup(server, db, `${runId}-dedup-${processes}`);
+    console.log(
+      `  ${check.copies} identical POSTs: ${check.created} x 201, ${check.duplicates} x 409, ${check.other} other, ${check.rows} row(s)`,
+    );
+    return { round: { unique, duplicates }, dedup: check };
+  } finally {
+    await server?.stop();
+    await db.drop();
+  }
+}
+
+/**
+ * Measures every worker count once per round, in alternating order, so a
+ * machine that speeds up or slows down during the run favours no count.
+ */
 async function measureScale(
   options: Options,
   serverUrl: string,
   runId: string,
   poolSize: number,
 ): Promise<ScaleResult[]> {
-  const results: ScaleResult[] = [];
-  for (const processes of options.processes) {
-    const db = await createBenchDatabase(serverUrl, `scale${processes}`);
-    let server: BenchServer | undefined;
-    try {
-      server = await startBenchServer({
-        script: "server/cluster.ts",
-        env: {
-          DATABASE_URL: db.url,
-          DATABASE_POOL_SIZE: String(poolSize),
-          WEB_CONCURRENCY: String(processes),
-        },
-        listeners: processes,
-      });
-      await warmUp(server, options, `${runId}-p${processes}`);
-      const url = server.url;
-      const load = await withCpuUsage(server.pid, () =>
-        runLoad({
-          baseUrl: url,
-          channel: "sms",
-          scenario: "unique" satisfies Scenario,
-          prefix: `${runId}-scale-${processes}`,
-          connections: options.connections,
-          durationSeconds: options.durationSeconds,
-        }),
+  const rounds = new Map<number, ScaleRound[]>();
+  const dedups = new Map<number, DedupCheck>();
+  for (let round = 0; round < options.rounds; round++) {
+    const order =
+      round % 2 === 0 ? options.processes : [...options.processes].reverse();
+    for (const processes of order) {
+      const measured = await measureScaleRound(
+        options,
+        serverUrl,
+        runId,
+        poolSize,
+        processes,
+        round,
+        !dedups.has(processes),
       );
-      const dedup = await checkDedup(server, db, `${runId}-dedup-${processes}`);
-      console.log(`${processes} process(es): ${describe(load)}`);
-      console.log(
-        `  ${dedup.copies} identical POSTs: ${dedup.created} x 201, ${dedup.duplicates} x 409, ${dedup.other} other, ${dedup.rows} row(s)`,
-      );
-      results.push({ processes, load, dedup });
-    } finally {
-      await server?.stop();
-      await db.drop();
+      rounds.set(processes, [...(rounds.get(processes) ?? []), measured.round]);
+      if (measured.dedup) dedups.set(processes, measured.dedup);
     }
   }
-  return results;
+  return options.processes.map((processes) => ({
+    processes,
+    rounds: rounds.get(processes) ?? [],
+    dedup: dedups.get(processes)!,
+  }));
 }
 
 const DOCS_FILE = path.join(ROOT, "docs/benchmarks.md");
@@ -316,6 +374,11 @@ async function renderSaved(file: string): Promise<void> {
   } catch (error) {
     fail(
       `cannot read results file ${file} (${error instanceof Error ? error.message : error}); pass a JSON file from bench/results/.`,
+    );
+  }
+  if (report.scale.some((run) => !Array.isArray(run.rounds))) {
+    fail(
+      `${file} has scale-out results without rounds, written by an older bench; measure again with --processes.`,
     );
   }
   await writeMarkdownSection(DOCS_FILE, renderMarkdown(report));

@@ -23,13 +23,30 @@ export interface RequestRecord {
   clientIp: string | null;
 }
 
+/** The fields of a record that the per-minute statistics count. */
+type CountedFields = Pick<
+  RequestRecord,
+  "receivedAt" | "channel" | "outcome" | "latencyMs"
+>;
+
+/**
+ * A buffered record: its JSON text, made when the request finished, and the
+ * fields the statistics count. Serializing the 900 records of one flush at
+ * 4,500 requests per second takes about 3 ms, and every request in flight
+ * would wait for it. One string per record also leaves the garbage
+ * collector fewer objects to copy.
+ */
+interface PendingRecord extends CountedFields {
+  json: string;
+}
+
 /** Records held in memory while the database is unreachable, at most. */
 export const MAX_PENDING_RECORDS = 100_000;
 const FLUSH_BATCH = 1000;
 
 /**
- * Inserts a batch passed as one JSON array of RequestRecord objects: one
- * native JSON.stringify costs less than serializing 16 PostgreSQL arrays in
+ * Inserts a batch passed as one JSON array of RequestRecord objects: native
+ * JSON.stringify costs less than serializing 16 PostgreSQL arrays in
  * JavaScript. The column names of the record type are the object keys.
  */
 const INSERT_RECORDS = `
@@ -78,7 +95,7 @@ function isRejection(outcome: Outcome): boolean {
 
 /** Folds records into one row per (minute, channel) of request_stats_minute. */
 export function aggregateByMinute(
-  records: readonly RequestRecord[],
+  records: readonly CountedFields[],
 ): MinuteStats[] {
   const groups = new Map<string, MinuteStats>();
   for (const record of records) {
@@ -117,7 +134,7 @@ export function aggregateByMinute(
  * past that the oldest are dropped and the drop is logged.
  */
 export class RequestRecordWriter {
-  private pending: RequestRecord[] = [];
+  private pending: PendingRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
@@ -128,7 +145,13 @@ export class RequestRecordWriter {
   ) {}
 
   add(record: RequestRecord): void {
-    this.pending.push(record);
+    this.pending.push({
+      json: JSON.stringify(record),
+      receivedAt: record.receivedAt,
+      channel: record.channel,
+      outcome: record.outcome,
+      latencyMs: record.latencyMs,
+    });
     if (this.pending.length > MAX_PENDING_RECORDS) {
       const excess = this.pending.length - MAX_PENDING_RECORDS;
       this.pending.splice(0, excess);
@@ -210,7 +233,7 @@ export class RequestRecordWriter {
     }
   }
 
-  private async writeBatch(batch: RequestRecord[]): Promise<void> {
+  private async writeBatch(batch: PendingRecord[]): Promise<void> {
     const client = await this.pool.connect();
     // A checked-out client has no pool listener. pg emits "Connection
     // terminated unexpectedly" as an 'error' event even while a query fails
@@ -230,7 +253,7 @@ export class RequestRecordWriter {
       await client.query({
         name: "insert_request_records",
         text: INSERT_RECORDS,
-        values: [JSON.stringify(batch)],
+        values: [`[${batch.map((pending) => pending.json).join(",")}]`],
       });
       // Sorted so that concurrent flushes lock the rows in one order.
       const minutes = aggregateByMinute(batch).sort(
