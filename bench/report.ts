@@ -105,6 +105,11 @@ export interface BenchReport {
     quick: boolean;
     /** The command line of the run, such as `npm run bench -- --quick`. */
     command: string;
+    /**
+     * The Redis server that the scale-out workers shared for rate limits,
+     * or null when each worker counted in its own memory.
+     */
+    scaleRedis?: string | null;
   };
   cases: CaseResult[];
   scale: ScaleResult[];
@@ -277,7 +282,10 @@ function renderScale(report: BenchReport): string[] {
   const lines = [
     "",
     "Scale-out: `npm run start:cluster` with WEB_CONCURRENCY workers against",
-    "one PostgreSQL, a fresh database for each start. Each round starts every",
+    "one PostgreSQL, a fresh database for each start. Rate limits are counted",
+    report.settings.scaleRedis
+      ? `in one Redis shared by the workers (${report.settings.scaleRedis}), with a limit no run reaches. Each round starts every`
+      : "in each worker's memory, with a limit no run reaches. Each round starts every",
     "worker count once, in alternating order, and measures unique sms",
     "messages, then duplicates of one stored message. Then 100 identical",
     "POSTs are sent at once on separate connections. The table gives the",

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
 import { withCpuUsage } from "./cpu";
 import { postConcurrently, runLoad, type LoadResult } from "./load";
 import {
@@ -34,6 +35,8 @@ import {
   type ScaleRound,
 } from "./report";
 
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
 const USAGE = `Usage: npm run bench -- [options]
 
 Benchmarks POST /api/webhooks/test-multichannel of the built app against a
@@ -58,6 +61,9 @@ Options:
 
 Env: BENCH_DATABASE_URL names the PostgreSQL server (default
 ${DEFAULT_DATABASE_URL}); the run creates and drops its own databases there.
+BENCH_REDIS_URL names the Redis that scale-out workers share for rate limits
+(default ${DEFAULT_REDIS_URL}); "none", or an unreachable Redis,
+leaves each worker counting in its own memory.
 DATABASE_POOL_SIZE sets the pool of the app and the baseline alike (default 10).`;
 
 const DEDUP_COPIES = 100;
@@ -276,11 +282,38 @@ async function checkDedup(
  * sms messages, then duplicates of one stored message. With `dedup` it also
  * sends identical POSTs at once.
  */
+/**
+ * Returns `url` when the Redis server there replies to PING within a
+ * second, else null.
+ */
+async function reachableRedis(url: string): Promise<string | null> {
+  if (url === "none") return null;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === "PONG" ? url : null;
+  } catch (error) {
+    console.log(
+      `Redis at ${url} is unreachable (${error instanceof Error ? error.message : error}); scale-out workers count rate limits in memory.`,
+    );
+    return null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function measureScaleRound(
   options: Options,
   serverUrl: string,
   runId: string,
   poolSize: number,
+  redisUrl: string | null,
   processes: number,
   round: number,
   dedup: boolean,
@@ -295,6 +328,12 @@ async function measureScaleRound(
         DATABASE_URL: db.url,
         DATABASE_POOL_SIZE: String(poolSize),
         WEB_CONCURRENCY: String(processes),
+        ...(redisUrl
+          ? {
+              REDIS_URL: redisUrl,
+              RATE_LIMIT_KEY_PREFIX: `bench:${runId}:${name}`,
+            }
+          : {}),
       },
       listeners: processes,
     });
@@ -338,6 +377,7 @@ async function measureScale(
   serverUrl: string,
   runId: string,
   poolSize: number,
+  redisUrl: string | null,
 ): Promise<ScaleResult[]> {
   const rounds = new Map<number, ScaleRound[]>();
   const dedups = new Map<number, DedupCheck>();
@@ -350,6 +390,7 @@ async function measureScale(
         serverUrl,
         runId,
         poolSize,
+        redisUrl,
         processes,
         round,
         !dedups.has(processes),
@@ -412,7 +453,17 @@ async function main(): Promise<void> {
   );
 
   const cases = await measureCases(options, serverUrl, runId, poolSize);
-  const scale = await measureScale(options, serverUrl, runId, poolSize);
+  const scaleRedis =
+    options.processes.length > 0
+      ? await reachableRedis(process.env.BENCH_REDIS_URL || DEFAULT_REDIS_URL)
+      : null;
+  const scale = await measureScale(
+    options,
+    serverUrl,
+    runId,
+    poolSize,
+    scaleRedis,
+  );
   const checks = checkTargets(cases, scale);
   const report: BenchReport = {
     measuredAt,
@@ -426,6 +477,7 @@ async function main(): Promise<void> {
         process.argv.length > 2
           ? `npm run bench -- ${process.argv.slice(2).join(" ")}`
           : "npm run bench",
+      scaleRedis,
     },
     cases,
     scale,

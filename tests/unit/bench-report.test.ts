@@ -37,6 +37,35 @@ function scaleRun(
   };
 }
 
+function reportOf(
+  scale: ScaleResult[],
+  scaleRedis: string | null,
+): BenchReport {
+  return {
+    measuredAt: "2026-12-04T21:00:00.000Z",
+    machine: {
+      cpu: "test cpu",
+      cores: 2,
+      memoryGiB: 24,
+      os: "Linux",
+      node: "v20",
+      postgres: "15",
+      loadAverageAtStart: [0.1, 0.1, 0.1],
+    },
+    settings: {
+      connections: 50,
+      durationSeconds: 10,
+      poolSize: 10,
+      quick: false,
+      command: "npm run bench -- --processes 1,2",
+      scaleRedis,
+    },
+    cases: [],
+    scale,
+    checks: checkTargets([], scale),
+  };
+}
+
 describe("medianLoad", () => {
   test("median run keeps its latency", () => {
     const median = medianLoad([load(5000, 30), load(4000, 20), load(6000, 40)]);
@@ -101,34 +130,19 @@ describe("scale-out targets", () => {
   });
 
   test("markdown shows rounds and growth", () => {
-    const scale = [
-      scaleRun(1, [4000, 5000, 4500], [7000, 8000, 7500]),
-      scaleRun(2, [5400, 5200, 5600], [9000, 8800, 9100]),
-    ];
-    const report: BenchReport = {
-      measuredAt: "2026-12-04T21:00:00.000Z",
-      machine: {
-        cpu: "test cpu",
-        cores: 2,
-        memoryGiB: 24,
-        os: "Linux",
-        node: "v20",
-        postgres: "15",
-        loadAverageAtStart: [0.1, 0.1, 0.1],
-      },
-      settings: {
-        connections: 50,
-        durationSeconds: 10,
-        poolSize: 10,
-        quick: false,
-        command: "npm run bench -- --processes 1,2",
-      },
-      cases: [],
-      scale,
-      checks: checkTargets([], scale),
-    };
-    const markdown = renderMarkdown(report);
+    const markdown = renderMarkdown(
+      reportOf(
+        [
+          scaleRun(1, [4000, 5000, 4500], [7000, 8000, 7500]),
+          scaleRun(2, [5400, 5200, 5600], [9000, 8800, 9100]),
+        ],
+        "redis://127.0.0.1:6379",
+      ),
+    );
     expect(markdown).toContain("median of 3 rounds");
+    expect(markdown).toContain(
+      "in one Redis shared by the workers (redis://127.0.0.1:6379)",
+    );
     expect(markdown).toContain(
       "| 2 | 5400, 5200, 5600 | 5400 | +20.0 % | 5 / 9 / 10 |",
     );
@@ -136,5 +150,13 @@ describe("scale-out targets", () => {
     expect(markdown).toContain(
       "| throughput grows with processes | 2 vs 1 process, all duplicates | 9000 vs 7500 req/s (+20.0 %) | pass |",
     );
+  });
+
+  test("markdown names memory rate limits", () => {
+    const markdown = renderMarkdown(
+      reportOf([scaleRun(1, [4000], [7000])], null),
+    );
+    expect(markdown).toContain("in each worker's memory");
+    expect(markdown).toContain("median of 1 round;");
   });
 });
