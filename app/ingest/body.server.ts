@@ -1,3 +1,4 @@
+import { parse as parseContentType } from "content-type";
 import { Readable } from "node:stream";
 
 /** Raised when a body grows past the limit while it is read. */
@@ -99,28 +100,16 @@ export function mediaType(contentType: string | undefined): string {
     .toLowerCase();
 }
 
-// One `; name=value` parameter of a Content-Type header (RFC 9110 section
-// 5.6.6). A quoted value is matched whole, so a `;` inside it does not start
-// another parameter.
-const MEDIA_TYPE_PARAMETER = /;\s*([^\s;=]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
-
 /**
  * Returns the charset parameter of a Content-Type header in lower case, with
  * quotes removed, or null when there is none:
- * `application/json; charset="UTF-8"` gives `utf-8`.
+ * `application/json; charset="UTF-8"` gives `utf-8`. Raises TypeError for a
+ * header that is not `type/subtype` followed by `; name=value` parameters.
  */
-export function charsetOf(contentType: string | undefined): string | null {
-  if (!contentType) return null;
-  for (const [, name, value] of contentType.matchAll(MEDIA_TYPE_PARAMETER)) {
-    if (name.toLowerCase() !== "charset") continue;
-    const quoted =
-      value.length >= 2 && value.startsWith('"') && value.endsWith('"');
-    const unquoted = quoted
-      ? value.slice(1, -1).replace(/\\(.)/g, "$1")
-      : value.trim();
-    return unquoted.toLowerCase();
-  }
-  return null;
+export function charsetOf(header: string | undefined): string | null {
+  if (!header) return null;
+  const charset = parseContentType(header).parameters.charset;
+  return charset === undefined ? null : charset.toLowerCase();
 }
 
 const EXCERPT_BYTES = 512;

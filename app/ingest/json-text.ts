@@ -1,6 +1,6 @@
 import { formatIssuePath } from "./test-payload";
 
-/** A string in a JSON document that PostgreSQL or RFC 8785 cannot take. */
+/** A string or number in a JSON document that PostgreSQL or RFC 8785 cannot take. */
 export interface UnstorableText {
   path: string;
   message: string;
@@ -8,6 +8,22 @@ export interface UnstorableText {
 
 const LONE_SURROGATE =
   /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
+/**
+ * Returns `text` as PostgreSQL can store it in a text column: NUL removed and
+ * lone surrogates replaced by U+FFFD.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll("\u0000", "").replace(LONE_SURROGATES, "\uFFFD");
+}
+
+// Text that may be a number JSON.parse turns into Infinity: an exponent of
+// three digits, or 309 digits in a row.
+const HUGE_NUMBER = /[eE][+-]?\d{3}|\d{309}/;
+
+const HUGE_NUMBER_PROBLEM =
+  "is a number too large to store (it parses as Infinity); send a smaller number or a string";
 
 function problemOf(text: string): string | null {
   if (text.includes("\u0000")) {
@@ -21,14 +37,16 @@ function problemOf(text: string): string | null {
 
 /**
  * Finds the first key or string value holding a NUL character or a lone
- * surrogate. Valid UTF-8 cannot encode either, so only `\u` escapes in the
- * JSON text can produce them, and a text without such escapes is not walked.
+ * surrogate, or a number that parsed as Infinity. Valid UTF-8 cannot encode
+ * NUL or a lone surrogate, so only `\u` escapes in the JSON text can produce
+ * them, and a text without such escapes or huge numbers is not walked.
  */
 export function findUnstorableText(
   jsonText: string,
   value: unknown,
 ): UnstorableText | null {
-  if (!/\\u(0000|[dD][89a-fA-F])/.test(jsonText)) return null;
+  if (!/\\u(0000|[dD][89a-fA-F])/.test(jsonText) && !HUGE_NUMBER.test(jsonText))
+    return null;
   return walk(value, []);
 }
 
@@ -39,6 +57,9 @@ function walk(
   if (typeof value === "string") {
     const message = problemOf(value);
     return message ? { path: formatIssuePath(path), message } : null;
+  }
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return { path: formatIssuePath(path), message: HUGE_NUMBER_PROBLEM };
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {

@@ -14,6 +14,9 @@ import {
 
 export const WEBHOOK_PATH_PREFIX = "/api/webhooks/";
 
+/** The largest value of a PostgreSQL integer column. */
+const MAX_INT4 = 2_147_483_647;
+
 /** Seconds a client should wait before retrying when the database is down. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
@@ -130,7 +133,10 @@ export async function handleWebhookRequest(
         503,
         "unavailable",
         "unavailable",
-        `The database is unavailable; nothing was stored. Retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} seconds.`,
+        // A statement that timed out may still commit in PostgreSQL, so the
+        // message does not claim that nothing was stored.
+        `The database is unavailable or timed out, so the message was not acknowledged. ` +
+          `Retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} seconds; a retry of a message stored meanwhile is reported as a duplicate.`,
         { headers: { "retry-after": String(UNAVAILABLE_RETRY_AFTER_SECONDS) } },
       );
     }
@@ -195,7 +201,11 @@ export function recordWebhookRequest(
     latencyMs,
     excerpt: failed ? safeExcerpt(result.rawBody) : null,
     contentType: mediaType(request.header("content-type")) || null,
-    contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
+    // content_length is an integer column. A larger declared length got 413.
+    contentLength:
+      Number.isInteger(contentLength) && contentLength <= MAX_INT4
+        ? contentLength
+        : null,
     clientIp: request.clientIp,
   };
   for (const entry of result.records) {

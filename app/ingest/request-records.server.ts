@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { isDatabaseUnavailable } from "./database-errors.server";
+import { storableText } from "./json-text";
 import { logger } from "~/logger.server";
 import { LATENCY_BUCKET_COUNT, latencyBucket } from "./latency-histogram";
 import type { Outcome } from "./message";
@@ -37,7 +39,19 @@ type CountedFields = Pick<
  * collector fewer objects to copy.
  */
 interface PendingRecord extends CountedFields {
+  requestId: string;
   json: string;
+}
+
+/** Serializes a record as one element of the INSERT_RECORDS array. */
+function recordJson(record: RequestRecord): string {
+  const json = JSON.stringify(record);
+  // Error messages and excerpts quote request bodies. JSON.stringify writes
+  // NUL and lone surrogates as \u escapes, so a record without one has neither.
+  if (!json.includes("\\u")) return json;
+  return JSON.stringify(record, (_key, value: unknown) =>
+    typeof value === "string" ? storableText(value) : value,
+  );
 }
 
 /** Records held in memory while the database is unreachable, at most. */
@@ -146,7 +160,8 @@ export class RequestRecordWriter {
 
   add(record: RequestRecord): void {
     this.pending.push({
-      json: JSON.stringify(record),
+      requestId: record.requestId,
+      json: recordJson(record),
       receivedAt: record.receivedAt,
       channel: record.channel,
       outcome: record.outcome,
@@ -214,7 +229,14 @@ export class RequestRecordWriter {
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, FLUSH_BATCH);
       try {
-        await this.writeBatch(batch);
+        try {
+          await this.writeBatch(batch);
+        } catch (error) {
+          if (isDatabaseUnavailable(error)) throw error;
+          // A record the database rejects would fail every retry of its
+          // batch, so the records are written one at a time instead.
+          await this.writeEach(batch);
+        }
         this.pending.splice(0, batch.length);
       } catch (error) {
         logger.warn(
@@ -229,6 +251,29 @@ export class RequestRecordWriter {
           Math.max(this.flushIntervalMs, 1000),
         );
         return;
+      }
+    }
+  }
+
+  /**
+   * Writes each record of `batch` in its own transaction and drops, with a
+   * log line, those the database rejects. Stops at the first error that
+   * means the database is unreachable, leaving the records not yet written
+   * in `pending`.
+   */
+  private async writeEach(batch: PendingRecord[]): Promise<void> {
+    for (const [index, pending] of batch.entries()) {
+      try {
+        await this.writeBatch([pending]);
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          this.pending.splice(0, index);
+          throw error;
+        }
+        logger.error(
+          { err: error, requestId: pending.requestId },
+          "request record rejected by the database; dropped",
+        );
       }
     }
   }

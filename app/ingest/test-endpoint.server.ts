@@ -9,7 +9,7 @@ import {
 } from "./http";
 import { jsonDepth, MAX_JSON_DEPTH } from "./json-depth";
 import { findUnstorableText } from "./json-text";
-import type { NormalizedMessage } from "./message";
+import { CHANNELS, type Channel, type NormalizedMessage } from "./message";
 import { storeMessage } from "./store.server";
 import {
   issuesOf,
@@ -42,7 +42,7 @@ export function describeTestEndpoint(): IngestResult {
         405: "method other than GET or POST",
         409: "duplicate: { error: 'duplicate', message, duplicateOf, firstReceivedAt }",
         413: "body larger than the limit",
-        415: "Content-Type other than application/json, or a charset other than utf-8",
+        415: "Content-Type other than application/json, a charset other than utf-8, or a malformed Content-Type",
         429: "rate limited; see Retry-After",
         503: "database unavailable; see Retry-After",
       },
@@ -59,10 +59,22 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 function invalid(
   message: string,
   issues: { path: string; message: string }[],
+  channel: Channel | null = null,
 ): IngestResult {
   return errorResult(400, "invalid", "invalid_payload", message, {
+    channel,
     extra: { issues },
   });
+}
+
+/**
+ * Returns the channel a rejected payload names, when it is a known one, so
+ * the dashboard counts the rejection under that channel.
+ */
+function declaredChannel(json: unknown): Channel | null {
+  if (typeof json !== "object" || json === null) return null;
+  const channel: unknown = (json as { channel?: unknown }).channel;
+  return CHANNELS.find((known) => known === channel) ?? null;
 }
 
 /** Handles POST /api/webhooks/test-multichannel. */
@@ -82,7 +94,19 @@ export async function handleTestEndpointPost(
   }
   // The body is always decoded as UTF-8, so another declared charset would
   // store mis-decoded text or fail as invalid UTF-8.
-  const charset = charsetOf(request.header("content-type"));
+  let charset: string | null;
+  try {
+    charset = charsetOf(request.header("content-type"));
+  } catch (error) {
+    return errorResult(
+      415,
+      "unsupported_media_type",
+      "unsupported_media_type",
+      `Content-Type ${JSON.stringify(request.header("content-type"))} is malformed ` +
+        `(${error instanceof Error ? error.message : String(error)}). ` +
+        `Send Content-Type: application/json, with parameters only as name=value, such as charset=utf-8.`,
+    );
+  }
   if (charset !== null && charset !== "utf-8" && charset !== "utf8") {
     return errorResult(
       415,
@@ -127,9 +151,11 @@ export async function handleTestEndpointPost(
   const unstorable = findUnstorableText(text, json);
   if (unstorable) {
     return withExcerpt(
-      invalid(`Payload is invalid. ${unstorable.path}: ${unstorable.message}`, [
-        unstorable,
-      ]),
+      invalid(
+        `Payload is invalid. ${unstorable.path}: ${unstorable.message}`,
+        [unstorable],
+        declaredChannel(json),
+      ),
       body,
     );
   }
@@ -140,7 +166,10 @@ export async function handleTestEndpointPost(
     const summary = issues
       .map((issue) => `${issue.path}: ${issue.message}`)
       .join("; ");
-    return withExcerpt(invalid(`Payload is invalid. ${summary}`, issues), body);
+    return withExcerpt(
+      invalid(`Payload is invalid. ${summary}`, issues, declaredChannel(json)),
+      body,
+    );
   }
 
   const replayOfId = replayOfHeader(request);

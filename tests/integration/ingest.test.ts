@@ -1,4 +1,5 @@
 import http from "node:http";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startServer, waitFor, type RunningServer } from "../support/server";
@@ -277,8 +278,41 @@ test("malformed JSON answers 400 naming the problem", async () => {
   expect(records[0].excerpt).toBe('{"channel": "sms",');
 });
 
+test("NUL in a key is recorded", async () => {
+  // The 400 message quotes the key, NUL included, which PostgreSQL text
+  // cannot store. The record is written without the NUL.
+  const response = await post('{"channel":"sms","x\\u0000y":1}', {
+    "x-request-id": "req-nul-key",
+  });
+  expect(response.status).toBe(400);
+  const records = await recordsFor("req-nul-key");
+  expect(records[0].outcome).toBe("invalid");
+  expect(records[0].error_message).not.toContain("\u0000");
+});
+
+test("numbers beyond a double return 400", async () => {
+  const cases = [
+    ["1e400", "amount"],
+    ["-1e1000000", "amount"],
+    [`1${"0".repeat(400)}`, "amount"],
+  ];
+  for (const [number, path] of cases) {
+    const body =
+      `{"channel":"sms","from":"+14155550100","to":"+14155550199",` +
+      `"text":"big","messageId":"${randomUUID()}","${path}":${number}}`;
+    const response = await post(body);
+    expect(response.status, number.slice(0, 20)).toBe(400);
+    const result = await response.json();
+    expect(result.issues[0].path).toBe(path);
+    expect(result.issues[0].message).toMatch(/too large to store/);
+  }
+});
+
 test("schema errors list each field", async () => {
-  const response = await post({ channel: "sms", from: "12345", text: "" });
+  const response = await post(
+    { channel: "sms", from: "12345", text: "" },
+    { "x-request-id": "req-schema-errors" },
+  );
   expect(response.status).toBe(400);
   const body = await response.json();
   const paths = body.issues.map((issue: { path: string }) => issue.path);
@@ -289,14 +323,23 @@ test("schema errors list each field", async () => {
     (issue: { path: string }) => issue.path === "from",
   );
   expect(from.message).toMatch(/E\.164/);
+  // The rejection counts under the channel the payload names.
+  const records = await recordsFor("req-schema-errors");
+  expect(records[0].outcome).toBe("invalid");
+  expect(records[0].channel).toBe("sms");
 });
 
 test("unknown channel answers 400 on channel", async () => {
-  const response = await post({ channel: "fax", from: "a", to: "b" });
+  const response = await post(
+    { channel: "fax", from: "a", to: "b" },
+    { "x-request-id": "req-unknown-channel" },
+  );
   expect(response.status).toBe(400);
   const body = await response.json();
   expect(body.issues[0].path).toBe("channel");
   expect(body.issues[0].message).toMatch(/email, whatsapp, sms/);
+  const records = await recordsFor("req-unknown-channel");
+  expect(records[0].channel).toBeNull();
 });
 
 test("sms longer than 1600 characters is rejected", async () => {

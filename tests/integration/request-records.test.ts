@@ -75,3 +75,47 @@ test("concurrent flushes write each record once", async () => {
     ),
   ).toBe(5000);
 });
+
+test("unstorable text is cleaned before writing", async () => {
+  const writer = new RequestRecordWriter(db.pool, 60_000);
+  writer.add(
+    record(9001, {
+      status: 400,
+      outcome: "invalid",
+      errorMessage: 'Unexpected token in "x\u0000y"',
+      excerpt: "a\ud800b",
+    }),
+  );
+  await writer.close();
+  expect(writer.pendingCount).toBe(0);
+  const { rows } = await db.pool.query(
+    "SELECT error_message, excerpt FROM request_record WHERE request_id = 'rec-9001'",
+  );
+  expect(rows).toEqual([
+    { error_message: 'Unexpected token in "xy"', excerpt: "a\ufffdb" },
+  ]);
+});
+
+test("rejected record does not block the others", async () => {
+  const statsTotal = async () => {
+    const { rows } = await db.pool.query<{ total: number }>(
+      "SELECT coalesce(sum(total), 0)::int AS total FROM request_stats_minute",
+    );
+    return rows[0].total;
+  };
+  const totalBefore = await statsTotal();
+  const writer = new RequestRecordWriter(db.pool, 60_000);
+  writer.add(record(9101));
+  // content_length is an integer column, so PostgreSQL rejects this row.
+  writer.add(record(9102, { contentLength: 3_000_000_000 }));
+  writer.add(record(9103));
+  await writer.close();
+  expect(writer.pendingCount).toBe(0);
+  const { rows } = await db.pool.query<{ request_id: string }>(
+    `SELECT request_id FROM request_record
+     WHERE request_id IN ('rec-9101', 'rec-9102', 'rec-9103')
+     ORDER BY request_id`,
+  );
+  expect(rows.map((row) => row.request_id)).toEqual(["rec-9101", "rec-9103"]);
+  expect(await statsTotal()).toBe(totalBefore + 2);
+});

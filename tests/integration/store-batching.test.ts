@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { NormalizedMessage } from "../../app/ingest/message";
 import { storeMessage } from "../../app/ingest/store.server";
@@ -190,4 +190,65 @@ test("batched duplicate of an old hash is stored anew", async () => {
   expect(stored.id).not.toBe(oldId);
   expect(await rowsWithKey(hashKey)).toBe(1);
   expect(await rowsWithKey(`${hashKey}#${oldId}`)).toBe(1);
+});
+
+/** Polls `check` every 50 ms until it returns true, for up to 5 s. */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("timed out after 5 s waiting for two blocked batches");
+}
+
+test("batches leave one pooled connection free", async () => {
+  // The request-record writer needs a connection of the same pool, so a
+  // pool of 3 runs at most 2 message batches. A transaction outside the
+  // pool inserts three keys and stays open, so each store of one of them
+  // waits on the unique index until it ends.
+  const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  const blocker = new pg.Client({ connectionString: db.url });
+  await blocker.connect();
+  try {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await blocker.query("BEGIN");
+    for (const id of ids) {
+      await blocker.query(
+        `INSERT INTO message (channel, provider, dedup_key, dedup_kind, sender,
+           recipient, text_preview, payload, headers)
+         VALUES ('sms', 'test', $1, 'id', 'a', 'b', '', '{}', '{}')`,
+        [`id:${id}`],
+      );
+    }
+
+    // One store per event loop turn, so each starts its own batch.
+    const stores: Promise<{ inserted: boolean }>[] = [];
+    for (const id of ids) {
+      stores.push(storeMessage(pool, smsMessage(id), 24));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return rows[0].n === 2;
+    });
+    // Time for a third batch to ask the pool for a connection, if it would.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(pool.totalCount).toBe(2);
+    expect(pool.waitingCount).toBe(0);
+
+    await blocker.query("COMMIT");
+    const results = await Promise.all(stores);
+    expect(results.map((result) => result.inserted)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    for (const id of ids) expect(await rowsWithKey(`id:${id}`)).toBe(1);
+  } finally {
+    await blocker.end();
+    await pool.end();
+  }
 });
