@@ -10,6 +10,20 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
+ * Raised when the client closes the connection or the stream fails before the
+ * body ended. `code` is ERR_STREAM_PREMATURE_CLOSE, and `cause` the stream's
+ * own error, such as Node's "aborted" with code ECONNRESET.
+ */
+export class ClientAbortedError extends Error {
+  readonly code = "ERR_STREAM_PREMATURE_CLOSE";
+
+  constructor(cause?: unknown) {
+    super("Request closed before its body ended", { cause });
+    this.name = "ClientAbortedError";
+  }
+}
+
+/**
  * Reads a request body into one Buffer, stopping with BodyTooLargeError as
  * soon as more than `limit` bytes have arrived, so an oversized body is never
  * held in memory whole. A Content-Length above the limit fails before reading.
@@ -26,18 +40,19 @@ export async function readBody(
   if (body instanceof Readable) return readStream(body, limit);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit) throw new BodyTooLargeError(limit);
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > limit) throw new BodyTooLargeError(limit);
+      chunks.push(
+        Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
+    }
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw error;
+    throw new ClientAbortedError(error);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-}
-
-function prematureClose(): Error {
-  return Object.assign(new Error("Request closed before its body ended"), {
-    code: "ERR_STREAM_PREMATURE_CLOSE",
-  });
 }
 
 /**
@@ -49,7 +64,7 @@ function prematureClose(): Error {
 function readStream(stream: Readable, limit: number): Promise<Buffer> {
   // An ended stream emits no more events; like `for await`, it reads as empty.
   if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  if (stream.destroyed) return Promise.reject(prematureClose());
+  if (stream.destroyed) return Promise.reject(new ClientAbortedError());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -75,11 +90,11 @@ function readStream(stream: Readable, limit: number): Promise<Buffer> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      reject(new ClientAbortedError(error));
     };
     const onClose = () => {
       cleanup();
-      reject(prematureClose());
+      reject(new ClientAbortedError());
     };
     stream.on("data", onData);
     stream.on("end", onEnd);

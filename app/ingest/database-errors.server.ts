@@ -11,6 +11,9 @@ const CONNECTION_ERROR_CODES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
   "53300", // too_many_connections
+  // object_not_in_prerequisite_state, which a connection attempt gets while
+  // the database is not accepting connections (ALLOW_CONNECTIONS false).
+  "55000",
 ]);
 
 /** True for errors that mean the database cannot be reached right now. */

@@ -1,7 +1,12 @@
 import * as Sentry from "@sentry/remix";
 import { isDatabaseUnavailable } from "./database-errors.server";
 import { logger } from "~/logger.server";
-import { BodyTooLargeError, mediaType, safeExcerpt } from "./body.server";
+import {
+  BodyTooLargeError,
+  ClientAbortedError,
+  mediaType,
+  safeExcerpt,
+} from "./body.server";
 import type { IngestContext } from "./context.server";
 import { errorResult, type InboundRequest, type IngestResult } from "./http";
 import { PROVIDER_ROUTES } from "./providers/registry.server";
@@ -115,6 +120,20 @@ export async function handleWebhookRequest(
   try {
     return await route(request, context);
   } catch (error) {
+    // Checked before isDatabaseUnavailable: Node's "aborted" error of a
+    // request stream has the code ECONNRESET, like a dropped database.
+    if (error instanceof ClientAbortedError) {
+      logger.warn(
+        { err: error, requestId: request.requestId },
+        "client closed the connection before the body ended",
+      );
+      return errorResult(
+        400,
+        "invalid",
+        "incomplete_body",
+        "The request body ended early because the connection closed. Send the whole body in one request.",
+      );
+    }
     if (error instanceof BodyTooLargeError) {
       return errorResult(
         413,

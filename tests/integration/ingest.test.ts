@@ -513,3 +513,37 @@ test("request log line is JSON with the outcome", async () => {
     BODY_LIMIT_BYTES: "4096",
   });
 });
+
+test("client hang-up is not a database outage", async () => {
+  const requestId = `req-abort-${randomUUID()}`;
+  const url = new URL(server.url + ENDPOINT);
+  await new Promise<void>((resolve, reject) => {
+    const request = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "content-length": "1000",
+        "x-request-id": requestId,
+      },
+    });
+    request.on("error", () => resolve());
+    request.on("close", () => resolve());
+    request.on("response", () => reject(new Error("expected no response")));
+    request.write('{"channel":"sms"');
+    setTimeout(() => request.destroy(), 200);
+  });
+  const line = await waitFor(async () =>
+    server.output.find((entry) => entry.includes(requestId)),
+  );
+  expect(line).toContain("client closed the connection before the body ended");
+  expect(
+    server.output.filter(
+      (entry) =>
+        entry.includes(requestId) &&
+        entry.includes("database unavailable during ingest"),
+    ),
+  ).toEqual([]);
+});
