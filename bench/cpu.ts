@@ -4,14 +4,34 @@ import os from "node:os";
 /**
  * CPU time spent during one load run, split by who spent it. Read from
  * /proc, so it is measured on Linux only. PostgreSQL counts every process
- * named `postgres` on this machine, which is the server only when the
- * benchmark's database is local.
+ * named `postgres` on this machine, and Redis every `redis-server`, which
+ * are the benchmark's servers only when they are local.
  */
 export interface CpuUsage {
-  /** CPU milliseconds per request: server under test, PostgreSQL, load generator. */
-  msPerRequest: { app: number; postgres: number; client: number };
-  /** Average cores busy during the run, same split. */
-  cores: { app: number; postgres: number; client: number };
+  /**
+   * CPU milliseconds per request: server under test, PostgreSQL, load
+   * generator and every `redis-server` process. `redis` is absent in results
+   * written before it was measured.
+   */
+  msPerRequest: {
+    app: number;
+    postgres: number;
+    client: number;
+    redis?: number;
+  };
+  /**
+   * Average cores busy during the run, same split. `machine` counts every
+   * core's non-idle time from /proc/stat, kernel work included, so
+   * `machineCores - machine` is the CPU left idle. Both optional fields are
+   * absent in results written before they were measured.
+   */
+  cores: {
+    app: number;
+    postgres: number;
+    client: number;
+    redis?: number;
+    machine?: number;
+  };
   /** Cores of the machine, for reading `cores` against. */
   machineCores: number;
 }
@@ -66,7 +86,24 @@ interface Snapshot {
   app: number;
   postgres: number;
   client: number;
+  redis: number;
+  machine: number;
   at: number;
+}
+
+/**
+ * Returns the CPU seconds all cores spent outside idle and iowait since boot,
+ * from the first line of /proc/stat (fields in clock ticks, proc(5)).
+ */
+function machineBusySeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];
+  // Fields: user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
 }
 
 /**
@@ -115,8 +152,11 @@ function sumSnapshot(processes: ProcessStat[], appPid: number): Snapshot {
   const postgresPids = postgresPidsOf(processes);
   let app = 0;
   let postgres = 0;
+  let redis = 0;
   for (const stat of processes) {
-    if (stat.pid === appPid) {
+    if (stat.command === "redis-server") {
+      redis += stat.cpuSeconds;
+    } else if (stat.pid === appPid) {
       app += stat.cpuSeconds + stat.exitedChildrenCpuSeconds;
     } else if (stat.parentPid === appPid) {
       // Workers are direct children of the cluster primary.
@@ -133,6 +173,8 @@ function sumSnapshot(processes: ProcessStat[], appPid: number): Snapshot {
     app,
     postgres,
     client: (own.user + own.system) / 1e6,
+    redis,
+    machine: machineBusySeconds(),
     at: performance.now(),
   };
 }
@@ -160,6 +202,8 @@ export async function withCpuUsage<Result extends { requests: number }>(
     app: after.app - before.app,
     postgres: after.postgres - before.postgres,
     client: after.client - before.client,
+    redis: after.redis - before.redis,
+    machine: after.machine - before.machine,
   };
   const perRequest = (cpuSeconds: number) =>
     Math.round((cpuSeconds * 1e6) / requests) / 1000;
@@ -172,11 +216,14 @@ export async function withCpuUsage<Result extends { requests: number }>(
         app: perRequest(spent.app),
         postgres: perRequest(spent.postgres),
         client: perRequest(spent.client),
+        redis: perRequest(spent.redis),
       },
       cores: {
         app: cores(spent.app),
         postgres: cores(spent.postgres),
         client: cores(spent.client),
+        redis: cores(spent.redis),
+        machine: cores(spent.machine),
       },
       machineCores: os.cpus().length,
     },

@@ -244,13 +244,19 @@ function latencies(load: LoadResult): string {
 function coresOf(load: LoadResult): string {
   if (!load.cpu) return "not measured";
   const { cores } = load.cpu;
-  return `${cores.app} / ${cores.postgres} / ${cores.client}`;
+  return `${cores.app} / ${cores.postgres} / ${cores.client} / ${cores.redis ?? "–"}`;
 }
 
 function msPerRequestOf(load: LoadResult): string {
   if (!load.cpu) return "not measured";
   const { msPerRequest } = load.cpu;
-  return `${msPerRequest.app} / ${msPerRequest.postgres} / ${msPerRequest.client}`;
+  return `${msPerRequest.app} / ${msPerRequest.postgres} / ${msPerRequest.client} / ${msPerRequest.redis ?? "–"}`;
+}
+
+/** Returns the cores the whole machine kept busy, of how many it has. */
+function machineBusyOf(load: LoadResult): string {
+  if (load.cpu?.cores.machine === undefined) return "not measured";
+  return `${load.cpu.cores.machine} of ${load.cpu.machineCores}`;
 }
 
 /** Renders the CPU split of every case, or nothing when it was not measured. */
@@ -259,16 +265,19 @@ function renderCpu(report: BenchReport): string[] {
   const lines = [
     "",
     "CPU time per request in milliseconds and cores busy on average, each as",
-    "server / PostgreSQL / load generator, read from /proc during the case.",
-    `PostgreSQL counts every postgres process on the machine; the machine has ${report.machine.cores} cores.`,
+    "server / PostgreSQL / load generator / Redis, read from /proc during the",
+    "case. PostgreSQL counts every postgres process on the machine and Redis",
+    "every redis-server; the ingest cases make no Redis calls. Machine is the",
+    "non-idle time of all cores from /proc/stat, kernel work included; what it",
+    `leaves of the ${report.machine.cores} cores was idle.`,
     "",
-    "| Channel | Scenario | App CPU ms | App cores | Baseline CPU ms | Baseline cores |",
-    "| --- | --- | ---: | ---: | ---: | ---: |",
+    "| Channel | Scenario | App CPU ms | App cores | App machine | Baseline CPU ms | Baseline cores | Baseline machine |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const result of report.cases) {
     lines.push(
-      `| ${result.channel} | ${SCENARIO_LABELS[result.scenario]} | ${msPerRequestOf(result.app)} | ${coresOf(result.app)} | ` +
-        `${msPerRequestOf(result.baseline)} | ${coresOf(result.baseline)} |`,
+      `| ${result.channel} | ${SCENARIO_LABELS[result.scenario]} | ${msPerRequestOf(result.app)} | ${coresOf(result.app)} | ${machineBusyOf(result.app)} | ` +
+        `${msPerRequestOf(result.baseline)} | ${coresOf(result.baseline)} | ${machineBusyOf(result.baseline)} |`,
     );
   }
   return lines;
@@ -294,8 +303,8 @@ function renderScale(report: BenchReport): string[] {
   for (const scenario of ["unique", "duplicates"] as const) {
     lines.push(
       "",
-      `| Processes | Req/s per round, ${SCALE_SCENARIO_LABELS[scenario]} | Median req/s | Against 1 process | Latency | Cores busy: app / PostgreSQL / load generator |`,
-      "| ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| Processes | Req/s per round, ${SCALE_SCENARIO_LABELS[scenario]} | Median req/s | Against 1 process | Latency | Cores busy: app / PostgreSQL / load generator / Redis | Machine cores busy |`,
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const run of report.scale) {
       const median = medianOf(run, scenario);
@@ -304,7 +313,7 @@ function renderScale(report: BenchReport): string[] {
         : "not measured";
       lines.push(
         `| ${run.processes} | ${run.rounds.map((round) => round[scenario].rps).join(", ")} | ${median.rps} | ` +
-          `${against} | ${latencies(median)} | ${coresOf(median)} |`,
+          `${against} | ${latencies(median)} | ${coresOf(median)} | ${machineBusyOf(median)} |`,
       );
     }
   }

@@ -166,7 +166,7 @@ function describe(load: LoadResult): string {
     .map(([status, n]) => `${n}x${status}`)
     .join(" ");
   const cpu = load.cpu
-    ? `; cores app ${load.cpu.cores.app}, postgres ${load.cpu.cores.postgres}, client ${load.cpu.cores.client}`
+    ? `; cores app ${load.cpu.cores.app}, postgres ${load.cpu.cores.postgres}, client ${load.cpu.cores.client}, redis ${load.cpu.cores.redis}, machine ${load.cpu.cores.machine} of ${load.cpu.machineCores}`
     : "";
   return `${load.rps} req/s, p50 ${load.p50} p95 ${load.p95} p99 ${load.p99} ms (${statuses}${load.errors ? `, ${load.errors} errors` : ""})${cpu}`;
 }
@@ -278,11 +278,6 @@ async function checkDedup(
 }
 
 /**
- * Starts `processes` cluster workers on a fresh database and measures unique
- * sms messages, then duplicates of one stored message. With `dedup` it also
- * sends identical POSTs at once.
- */
-/**
  * Returns `url` when the Redis server there replies to PING within a
  * second, else null.
  */
@@ -308,6 +303,11 @@ async function reachableRedis(url: string): Promise<string | null> {
   }
 }
 
+/**
+ * Starts `processes` cluster workers on a fresh database and measures unique
+ * sms messages, then duplicates of one stored message. With `dedup` it also
+ * sends identical POSTs at once.
+ */
 async function measureScaleRound(
   options: Options,
   serverUrl: string,

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { MessageBatcher } from "./batch-store.server";
+import { indexableKey } from "./index-key.server";
 import { previewOf, type NormalizedMessage } from "./message";
 
 /** True for a content-hash row older than the dedup window of $15 hours. */
@@ -115,13 +116,16 @@ function poolStoresOf(pool: pg.Pool): PoolStores {
  * another request of this process waits for that store instead, and is then
  * a duplicate of its result, so a retry burst of one message costs one
  * statement. If that store fails, the waiting message is stored on its own.
- * Across processes the unique index still decides.
+ * Across processes the unique index still decides. A dedupKey over 512
+ * bytes is stored as its SHA-256 digest (see indexableKey).
  */
 export async function storeMessage(
   pool: pg.Pool,
   message: NormalizedMessage,
   dedupWindowHours: number,
 ): Promise<StoreResult> {
+  const dedupKey = indexableKey(message.dedupKey);
+  if (dedupKey !== message.dedupKey) message = { ...message, dedupKey };
   const { running, batcher } = poolStoresOf(pool);
   const key = `${message.channel}\u0000${message.dedupKey}`;
   const first = running.get(key);

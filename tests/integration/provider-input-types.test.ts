@@ -505,3 +505,176 @@ test("meta status update still stores", async () => {
   expect(rows).toHaveLength(1);
   expect(rows[0].status).toBe("delivered");
 });
+
+function sendPostmarkText(text: string) {
+  return send(signPostmark(Buffer.from(text), secrets.POSTMARK_BASIC_AUTH));
+}
+
+test("meta unstorable text rejects whole batch", async () => {
+  const good = metaMessage({ type: "text", text: { body: "first" } });
+  const bad = metaMessage({ type: "text", text: { body: "a\u0000b" } });
+  const { response, requestId } = await sendMeta(
+    metaEnvelope({ messages: [good, bad] }),
+  );
+  expect(response.status).toBe(400);
+  const path = "entry[0].changes[0].value.messages[1].text.body";
+  const message = `${path} contains a NUL character (\\u0000), which cannot be stored; remove it`;
+  const errorBody = JSON.parse(response.body);
+  expect(errorBody.message).toBe(message);
+  expect(errorBody.issues).toEqual([{ path, message }]);
+  for (const sent of [good, bad]) {
+    const dedupKey = `meta:${String(sent.id)}`;
+    expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
+  }
+  const record = await waitForRequestRecord(db.pool, requestId);
+  expect(record.outcome).toBe("invalid");
+  expect(record.error_message).toBe(message);
+});
+
+test("postmark lone surrogate names field", async () => {
+  const body = postmarkBody({ Subject: "broken \uD800 subject" });
+  const { response } = await sendPostmark(body);
+  expect(response.status).toBe(400);
+  const errorBody = JSON.parse(response.body);
+  expect(errorBody.issues).toHaveLength(1);
+  expect(errorBody.issues[0].path).toBe("Subject");
+  expect(errorBody.message).toMatch(
+    /^Subject contains a lone UTF-16 surrogate/,
+  );
+  const dedupKey = `postmark:${String(body.MessageID)}`;
+  expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
+});
+
+test("postmark infinite number returns 400", async () => {
+  const body = postmarkBody({ SpamScore: "PLACEHOLDER" });
+  const text = JSON.stringify(body).replace('"PLACEHOLDER"', "1e400");
+  const { response } = await sendPostmarkText(text);
+  expect(response.status).toBe(400);
+  const errorBody = JSON.parse(response.body);
+  expect(errorBody.issues).toHaveLength(1);
+  expect(errorBody.issues[0].path).toBe("SpamScore");
+  expect(errorBody.message).toMatch(/^SpamScore is a number too large/);
+  const dedupKey = `postmark:${String(body.MessageID)}`;
+  expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
+});
+
+test("postmark long message id stores once", async () => {
+  const messageId = `long-${randomBytes(2000).toString("hex")}`;
+  const body = postmarkBody({ MessageID: messageId });
+  const first = await sendPostmark(body);
+  expect(first.response.status).toBe(200);
+  const retry = await sendPostmark(body);
+  expect(retry.response.status).toBe(200);
+  const { rows } = await db.pool.query<{ dedup_key: string }>(
+    "SELECT dedup_key FROM message WHERE external_id = $1",
+    [messageId],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0].dedup_key).toMatch(/^sha256:[0-9a-f]{64}$/);
+  const record = await waitForRequestRecord(db.pool, retry.requestId);
+  expect(record.outcome).toBe("duplicate");
+});
+
+test("meta long ids store message and status", async () => {
+  const id = `wamid.${randomBytes(1500).toString("hex")}`;
+  const inbound = metaMessage({ id, type: "text", text: { body: "long id" } });
+  const { response } = await sendMeta(metaEnvelope({ messages: [inbound] }));
+  expect(response.status).toBe(200);
+  expect(JSON.parse(response.body).accepted).toBe(1);
+  const { rows: messages } = await db.pool.query<{ id: string }>(
+    "SELECT id FROM message WHERE external_id = $1",
+    [id],
+  );
+  expect(messages).toHaveLength(1);
+
+  const status = await sendMeta(
+    metaEnvelope({
+      statuses: [{ id, status: "read", recipient_id: "15550000001" }],
+    }),
+  );
+  expect(status.response.status).toBe(200);
+  expect(JSON.parse(status.response.body).statusEvents).toBe(1);
+  const { rows: events } = await db.pool.query<{ message_id: string }>(
+    "SELECT message_id FROM status_event WHERE payload->'status'->>'id' = $1",
+    [id],
+  );
+  expect(events).toHaveLength(1);
+  expect(events[0].message_id).toBe(messages[0].id);
+});
+
+test("postmark invalid json escape names root", async () => {
+  const { response } = await sendPostmarkText('{"MessageID": "\\x"}');
+  expect(response.status).toBe(400);
+  const errorBody = JSON.parse(response.body);
+  expect(errorBody.issues[0].path).toBe("(root)");
+  expect(errorBody.message).toMatch(/^Body is not valid UTF-8 JSON/);
+});
+
+test("meta wrong structure types name type", async () => {
+  const VALUE_PATH = "entry[0].changes[0].value";
+  const cases: [Json, string][] = [
+    [
+      metaEnvelope({ messages: [metaMessage({ id: 5 })] }),
+      `${MESSAGE_PATH}.id must be a string, got number`,
+    ],
+    [
+      metaEnvelope({ messages: [metaMessage({ from: 15550000001 })] }),
+      `${MESSAGE_PATH}.from must be a string, got number`,
+    ],
+    [
+      metaEnvelope({ statuses: [{ id: newWamid(), status: 3 }] }),
+      `${VALUE_PATH}.statuses[0].status must be a string, got number`,
+    ],
+    [
+      metaEnvelope({ statuses: [{ id: ["x"], status: "read" }] }),
+      `${VALUE_PATH}.statuses[0].id must be a string, got array`,
+    ],
+    [
+      { object: "whatsapp_business_account", entry: {} },
+      "entry must be an array, got object",
+    ],
+    [
+      { object: "whatsapp_business_account", entry: [5] },
+      "entry[0] must be an object, got number",
+    ],
+    [
+      { object: "whatsapp_business_account", entry: [{ changes: "x" }] },
+      "entry[0].changes must be an array, got string",
+    ],
+    [
+      { object: "whatsapp_business_account", entry: [{ changes: [7] }] },
+      "entry[0].changes[0] must be an object, got number",
+    ],
+    [
+      {
+        object: "whatsapp_business_account",
+        entry: [{ changes: [{ field: "messages", value: "x" }] }],
+      },
+      `${VALUE_PATH} must be an object, got string`,
+    ],
+    [
+      {
+        object: "whatsapp_business_account",
+        entry: [{ changes: [{ field: "messages" }] }],
+      },
+      `${VALUE_PATH} is missing`,
+    ],
+    [
+      metaEnvelope({ messages: {} }),
+      `${VALUE_PATH}.messages must be an array, got object`,
+    ],
+    [
+      metaEnvelope({ messages: ["hi"] }),
+      `${MESSAGE_PATH} must be an object, got string`,
+    ],
+  ];
+  for (const [body, message] of cases) {
+    const { response, requestId } = await sendMeta(body);
+    expect(response.status, message).toBe(400);
+    const errorBody = JSON.parse(response.body);
+    expect(errorBody.message).toBe(message);
+    expect(errorBody.issues, message).toHaveLength(1);
+    const record = await waitForRequestRecord(db.pool, requestId);
+    expect(record.outcome, message).toBe("invalid");
+  }
+});

@@ -45,6 +45,14 @@ describe.runIf(cpuAccountingAvailable())("withCpuUsage", () => {
     // The child spins through the whole run, sharing the cores with us.
     expect(cpu.cores.app).toBeGreaterThan(0.3);
     expect(cpu.machineCores).toBeGreaterThan(0);
+    // The machine total includes both processes, and tick rounding of about
+    // 0.02 core per reading.
+    const machine = cpu.cores.machine!;
+    expect(machine).toBeGreaterThanOrEqual(
+      cpu.cores.app + cpu.cores.client - 0.05,
+    );
+    expect(machine).toBeLessThanOrEqual(cpu.machineCores + 0.05);
+    expect(cpu.cores.redis).toBeGreaterThanOrEqual(0);
   });
 
   test("counts workers that exit mid-run", async () => {

@@ -160,3 +160,40 @@ describe("scale-out targets", () => {
     expect(markdown).toContain("median of 1 round;");
   });
 });
+
+describe("CPU columns", () => {
+  function withCpu(result: LoadResult, machine?: number): LoadResult {
+    return {
+      ...result,
+      cpu: {
+        msPerRequest: { app: 0.12, postgres: 0.08, client: 0.03, redis: 0.01 },
+        cores: {
+          app: 0.77,
+          postgres: 0.48,
+          client: 0.21,
+          redis: 0.05,
+          machine,
+        },
+        machineCores: 2,
+      },
+    };
+  }
+
+  test("scale table shows machine busy", () => {
+    const run = scaleRun(1, [4000], [7000]);
+    run.rounds[0].unique = withCpu(run.rounds[0].unique, 1.93);
+    const markdown = renderMarkdown(reportOf([run], null));
+    expect(markdown).toContain(
+      "| 1 | 4000 | 4000 | +0.0 % | 5 / 9 / 10 | 0.77 / 0.48 / 0.21 / 0.05 | 1.93 of 2 |",
+    );
+  });
+
+  test("older results lack machine busy", () => {
+    const run = scaleRun(1, [4000], [7000]);
+    const unique = withCpu(run.rounds[0].unique);
+    delete unique.cpu!.cores.redis;
+    run.rounds[0].unique = unique;
+    const markdown = renderMarkdown(reportOf([run], null));
+    expect(markdown).toContain("| 0.77 / 0.48 / 0.21 / – | not measured |");
+  });
+});

@@ -11,6 +11,8 @@ import {
   type IngestResult,
   type RecordEntry,
 } from "../http";
+import { indexableKey } from "../index-key.server";
+import { findUnstorableText } from "../json-text";
 import type { Channel, NormalizedMessage } from "../message";
 import { replayOfHeader } from "../request-headers.server";
 import { storeMessage } from "../store.server";
@@ -328,7 +330,10 @@ VALUES ($1, $2, $3,
 ON CONFLICT (provider, external_message_id, status) DO NOTHING
 RETURNING id`;
 
-/** Stores `update` once per (provider, message id, status). */
+/**
+ * Stores `update` once per (provider, message id, status). A message id over
+ * 512 bytes is stored as its SHA-256 digest (see indexableKey).
+ */
 export async function storeStatusUpdate(
   pool: pg.Pool,
   update: StatusUpdate,
@@ -339,8 +344,8 @@ export async function storeStatusUpdate(
     values: [
       update.provider,
       update.channel,
-      update.externalMessageId,
-      update.messageDedupKey,
+      indexableKey(update.externalMessageId),
+      indexableKey(update.messageDedupKey),
       update.status,
       update.errorCode,
       JSON.stringify(update.payload),
@@ -453,10 +458,17 @@ export function emailAddressOf(value: string): string {
   return (match ? match[1] : value).trim();
 }
 
-/** Parses a UTF-8 JSON body; raises InvalidFieldError when it is not. */
+/**
+ * Parses a UTF-8 JSON body. Raises InvalidFieldError when it is not JSON, or
+ * when a value cannot be stored (NUL, a lone surrogate, a number that parses
+ * as Infinity), so no message of the delivery is stored before the error.
+ */
 export function parseJsonBody(body: Buffer): unknown {
+  let text: string;
+  let json: unknown;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    json = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidFieldError(
@@ -464,6 +476,14 @@ export function parseJsonBody(body: Buffer): unknown {
       `Body is not valid UTF-8 JSON: ${reason}`,
     );
   }
+  const unstorable = findUnstorableText(text, json);
+  if (unstorable) {
+    throw new InvalidFieldError(
+      unstorable.path,
+      `${unstorable.path} ${unstorable.message}`,
+    );
+  }
+  return json;
 }
 
 /** Returns a 415 response unless the Content-Type is one of `types`. */

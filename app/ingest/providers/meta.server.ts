@@ -15,16 +15,19 @@ import {
   hmac,
   InvalidFieldError,
   invalidFieldResult,
+  optionalJsonArray,
   optionalJsonString,
   parseJsonBody,
   rejected,
   rejectionResult,
   replayOfId,
   requireJsonObject,
+  requireJsonString,
   safeEqual,
   storeDelivery,
   unsupportedMediaType,
   VERIFIED,
+  wrongTypeError,
   type ProviderDelivery,
   type StatusUpdate,
   type Verification,
@@ -114,24 +117,13 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Returns the array at `key`, or [] when it is absent or null. */
 function arrayAt(value: Json, key: string, path: string): unknown[] {
-  const found = value[key];
-  if (found === undefined) return [];
-  if (!Array.isArray(found)) {
-    throw new InvalidFieldError(
-      `${path}.${key}`,
-      `${path}.${key} must be an array`,
-    );
-  }
-  return found;
+  return optionalJsonArray(value[key], `${path}.${key}`);
 }
 
 function stringAt(value: Json, key: string, path: string): string {
-  const found = value[key];
-  if (typeof found !== "string" || found === "") {
-    throw new InvalidFieldError(`${path}.${key}`, `${path}.${key} is missing`);
-  }
-  return found;
+  return requireJsonString(value[key], `${path}.${key}`);
 }
 
 const MEDIA_TYPES = ["image", "video", "audio", "document", "sticker"];
@@ -209,23 +201,24 @@ export function metaDelivery(
   if (!isObject(json)) {
     throw new InvalidFieldError("(root)", "Body must be a JSON object");
   }
-  if (!Array.isArray(json.entry)) {
+  if (json.entry === undefined || json.entry === null) {
     throw new InvalidFieldError("entry", "entry is missing");
   }
+  if (!Array.isArray(json.entry)) {
+    throw wrongTypeError("entry", "an array", json.entry);
+  }
   const delivery: ProviderDelivery = { messages: [], statuses: [] };
-  json.entry.forEach((entry, e) => {
+  json.entry.forEach((entry: unknown, e) => {
     if (!isObject(entry)) {
-      throw new InvalidFieldError(
-        `entry[${e}]`,
-        `entry[${e}] must be an object`,
-      );
+      throw wrongTypeError(`entry[${e}]`, "an object", entry);
     }
     arrayAt(entry, "changes", `entry[${e}]`).forEach((change, c) => {
-      const path = `entry[${e}].changes[${c}].value`;
-      if (!isObject(change) || !isObject(change.value)) {
-        throw new InvalidFieldError(path, `${path} is missing`);
+      const changePath = `entry[${e}].changes[${c}]`;
+      if (!isObject(change)) {
+        throw wrongTypeError(changePath, "an object", change);
       }
-      const value = change.value;
+      const path = `${changePath}.value`;
+      const value = requireJsonObject(change.value, path);
       const metadata = isObject(value.metadata) ? value.metadata : {};
       const businessNumber =
         typeof metadata.display_phone_number === "string"
@@ -235,10 +228,7 @@ export function metaDelivery(
       arrayAt(value, "messages", path).forEach((message, m) => {
         const messagePath = `${path}.messages[${m}]`;
         if (!isObject(message)) {
-          throw new InvalidFieldError(
-            messagePath,
-            `${messagePath} must be an object`,
-          );
+          throw wrongTypeError(messagePath, "an object", message);
         }
         const id = stringAt(message, "id", messagePath);
         const from = stringAt(message, "from", messagePath);
@@ -264,10 +254,7 @@ export function metaDelivery(
       arrayAt(value, "statuses", path).forEach((status, s) => {
         const statusPath = `${path}.statuses[${s}]`;
         if (!isObject(status)) {
-          throw new InvalidFieldError(
-            statusPath,
-            `${statusPath} must be an object`,
-          );
+          throw wrongTypeError(statusPath, "an object", status);
         }
         const id = stringAt(status, "id", statusPath);
         const errors = Array.isArray(status.errors) ? status.errors : [];
