@@ -78,7 +78,7 @@ export async function replayMessage(
       body: JSON.stringify(payload),
     };
   } else {
-    const replay = buildProviderReplay(message, {
+    const replay = await buildProviderReplay(message, {
       asNew: mode === "new",
       baseUrl: origin,
     });

@@ -9,6 +9,7 @@ import {
 } from "./body.server";
 import type { IngestContext } from "./context.server";
 import { errorResult, type InboundRequest, type IngestResult } from "./http";
+import { isChannel, type Channel } from "./message";
 import { PROVIDER_ROUTES } from "./providers/registry.server";
 import type { RequestRecord } from "./request-records.server";
 import {
@@ -49,6 +50,29 @@ function methodNotAllowed(
   );
 }
 
+/**
+ * Returns 415 for a POST body sent with a Content-Encoding other than
+ * identity, because the endpoints cannot decode it. Without this check a
+ * gzip body would fail as malformed JSON or form data. RFC 9110 section
+ * 15.5.16 names 415 for an unsupported content coding, with Accept-Encoding
+ * listing the codings the server takes.
+ */
+function unsupportedContentEncoding(
+  request: InboundRequest,
+  provider: string | null,
+  channel: Channel | null,
+): IngestResult | null {
+  const encoding = request.header("content-encoding")?.trim().toLowerCase();
+  if (!encoding || encoding === "identity") return null;
+  return errorResult(
+    415,
+    "unsupported_media_type",
+    "unsupported_content_encoding",
+    `Content-Encoding ${JSON.stringify(encoding)} is not supported; send the body uncompressed, without a Content-Encoding header.`,
+    { provider, channel, headers: { "accept-encoding": "identity" } },
+  );
+}
+
 async function route(
   request: InboundRequest,
   context: IngestContext,
@@ -61,7 +85,10 @@ async function route(
       return methodNotAllowed(["GET", "POST"], null);
     const limited = await context.rateLimit?.(request, "test-multichannel");
     if (limited) return limited;
-    return handleTestEndpointPost(request, context);
+    return (
+      unsupportedContentEncoding(request, null, null) ??
+      handleTestEndpointPost(request, context)
+    );
   }
 
   const [provider, channel, ...rest] = path
@@ -90,6 +117,14 @@ async function route(
     `${match.provider}/${match.channel}`,
   );
   if (limited) return { ...limited, provider: match.provider };
+  if (request.method === "POST") {
+    const encoded = unsupportedContentEncoding(
+      request,
+      match.provider,
+      isChannel(match.channel) ? match.channel : null,
+    );
+    if (encoded) return encoded;
+  }
   const result = await match.handle(request, context);
   return result.provider ? result : { ...result, provider: match.provider };
 }

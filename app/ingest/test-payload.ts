@@ -31,10 +31,19 @@ export const emailPayloadSchema = z
   .object({
     channel: z.literal("email"),
     from: address,
-    to: z.union([
-      address,
-      z.array(address).min(1, "must list at least one address"),
-    ]),
+    to: z.union(
+      [address, z.array(address).min(1, "must list at least one address")],
+      {
+        // When neither a string nor an array was sent, zod's own message
+        // for the union is "Invalid input", even when `to` is missing.
+        error: (issue) => {
+          if (issue.code !== "invalid_union") return undefined;
+          return issue.input === undefined
+            ? "is required"
+            : "must be an email address or an array of email addresses";
+        },
+      },
+    ),
     subject: z.string().max(998, "must be at most 998 characters"),
     text: z.string().optional(),
     html: z.string().optional(),

@@ -1,5 +1,6 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startServer, waitFor, type RunningServer } from "../support/server";
@@ -376,6 +377,52 @@ test("non-JSON content type answers 415", async () => {
   const body = await response.json();
   expect(body.error).toBe("unsupported_media_type");
   expect(body.message).toMatch(/application\/json/);
+});
+
+test("gzip body answers 415 on encoding", async () => {
+  const messageId = randomUUID();
+  const body = gzipSync(
+    JSON.stringify({
+      channel: "sms",
+      from: "+14155550100",
+      to: "+14155550111",
+      text: "compressed",
+      messageId,
+    }),
+  );
+  const requestId = `gzip-${messageId}`;
+  const response = await fetch(server.url + ENDPOINT, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      "x-request-id": requestId,
+    },
+    body,
+  });
+  expect(response.status).toBe(415);
+  expect(response.headers.get("accept-encoding")).toBe("identity");
+  const json = await response.json();
+  expect(json.error).toBe("unsupported_content_encoding");
+  expect(json.message).toMatch(/Content-Encoding "gzip" is not supported/);
+  expect(await messageCount("external_id = $1", [messageId])).toBe(0);
+  const [record] = await recordsFor(requestId);
+  expect(record.outcome).toBe("unsupported_media_type");
+  expect(record.status).toBe(415);
+});
+
+test("identity encoding is accepted", async () => {
+  const response = await post(
+    {
+      channel: "sms",
+      from: "+14155550100",
+      to: "+14155550111",
+      text: "identity",
+      messageId: randomUUID(),
+    },
+    { "content-encoding": "identity" },
+  );
+  expect(response.status).toBe(201);
 });
 
 test("other methods answer 405 with Allow", async () => {

@@ -8,6 +8,7 @@ import {
   signPostmark,
   signResend,
   signTwilio,
+  type SignedRequest,
 } from "../../app/ingest/providers/signing.server";
 import { twilioSignature } from "../../app/ingest/providers/twilio-signature.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -690,7 +691,7 @@ test("replay resends as duplicate or new", async () => {
     headers: original.headers,
   };
 
-  const same = buildProviderReplay(stored, {
+  const same = await buildProviderReplay(stored, {
     asNew: false,
     baseUrl: signed.url,
     env: env(),
@@ -705,7 +706,7 @@ test("replay resends as duplicate or new", async () => {
   );
   expect(duplicate.status).toBe(204);
 
-  const fresh = buildProviderReplay(stored, {
+  const fresh = await buildProviderReplay(stored, {
     asNew: true,
     baseUrl: signed.url,
     env: env(),
@@ -772,7 +773,7 @@ test("replay of resend and postmark", async () => {
       "provider = $1 AND replay_of_id IS NULL ORDER BY received_at DESC LIMIT 1 --",
       [provider],
     );
-    const replay = buildProviderReplay(
+    const replay = await buildProviderReplay(
       {
         id: original.id,
         provider,
@@ -796,9 +797,21 @@ test("replay of resend and postmark", async () => {
   }
 });
 
-test("mailgun multipart keeps attachments", async () => {
+/** Returns the timestamp, fresh token and signature parts of a Mailgun post. */
+function mailgunSignatureParts(): Part[] {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const token = randomBytes(25).toString("hex");
+  return [
+    { name: "timestamp", value: timestamp },
+    { name: "token", value: token },
+    {
+      name: "signature",
+      value: mailgunSignature(MAILGUN_KEY, timestamp, token),
+    },
+  ];
+}
+
+test("mailgun multipart keeps attachments", async () => {
   const { body, contentType } = multipart([
     { name: "recipient", value: "support@mg.example.test" },
     { name: "sender", value: "alice@example.com" },
@@ -806,12 +819,7 @@ test("mailgun multipart keeps attachments", async () => {
     { name: "Message-Id", value: "<multipart@example.test>" },
     { name: "body-plain", value: "Voilà la facture 🧾" },
     { name: "attachment-count", value: "1" },
-    { name: "timestamp", value: timestamp },
-    { name: "token", value: token },
-    {
-      name: "signature",
-      value: mailgunSignature(MAILGUN_KEY, timestamp, token),
-    },
+    ...mailgunSignatureParts(),
     {
       name: "attachment-1",
       value: Buffer.from("%PDF-1.4"),
@@ -837,6 +845,81 @@ test("mailgun multipart keeps attachments", async () => {
   expect(message.media[0].contentType).toBe("application/pdf");
   expect(message.media[0].contentBase64).toBe(
     Buffer.from("%PDF-1.4").toString("base64"),
+  );
+});
+
+test("mailgun multipart replays with attachment", async () => {
+  const token = randomBytes(8).toString("hex");
+  const messageId = `<multipart-replay-${token}@example.test>`;
+  const { body, contentType } = multipart([
+    { name: "recipient", value: "support@mg.example.test" },
+    { name: "sender", value: "alice@example.com" },
+    { name: "subject", value: "Reçu n° 7" },
+    { name: "Message-Id", value: messageId },
+    { name: "body-plain", value: "Ci-joint 🧾" },
+    { name: "attachment-count", value: "1" },
+    ...mailgunSignatureParts(),
+    {
+      name: "attachment-1",
+      value: Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]),
+      filename: "reçu.pdf",
+      contentType: "application/pdf",
+    },
+  ]);
+  const first = await sendRaw(
+    signed.url,
+    "POST",
+    "/api/webhooks/mailgun/email",
+    { "content-type": contentType },
+    body,
+  );
+  expect(first.status).toBe(200);
+  const [original] = await messagesWhere("dedup_key = $1", [
+    `mailgun:${messageId}`,
+  ]);
+  const replay = (asNew: boolean) =>
+    buildProviderReplay(
+      {
+        id: original.id,
+        provider: "mailgun",
+        channel: "email",
+        payload: original.payload,
+        rawBody: original.raw_body,
+        headers: original.headers,
+      },
+      { asNew, baseUrl: signed.url, env: env() },
+    );
+  const send = (request: SignedRequest, requestId: string) =>
+    sendRaw(
+      signed.url,
+      request.method,
+      request.path,
+      { ...request.headers, "x-request-id": requestId },
+      request.body,
+    );
+
+  const same = await replay(false);
+  expect(same).not.toBeNull();
+  expect(same!.headers["content-type"]).toMatch(/^multipart\/form-data; /);
+  const again = await send(same!, `replay-same-${token}`);
+  expect(again.status).toBe(200);
+  const [record] = await recordsFor(`replay-same-${token}`);
+  expect(record.outcome).toBe("duplicate");
+  expect(record.duplicate_of_id).toBe(original.id);
+
+  const fresh = await replay(true);
+  expect(fresh).not.toBeNull();
+  const created = await send(fresh!, `replay-new-${token}`);
+  expect(created.status).toBe(200);
+  const copies = await messagesWhere("replay_of_id = $1", [original.id]);
+  expect(copies).toHaveLength(1);
+  expect(copies[0].dedup_key).not.toBe(original.dedup_key);
+  expect(copies[0].subject).toBe("Reçu n° 7");
+  expect(copies[0].text_preview).toBe("Ci-joint 🧾");
+  expect(copies[0].media).toEqual(original.media);
+  expect(copies[0].media[0].name).toBe("reçu.pdf");
+  expect(copies[0].media[0].contentBase64).toBe(
+    Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]).toString("base64"),
   );
 });
 
@@ -895,7 +978,7 @@ async function replayLatestAsNew(server: RunningServer, provider: string) {
     "provider = $1 AND replay_of_id IS NULL ORDER BY received_at DESC LIMIT 1 --",
     [provider],
   );
-  const replay = buildProviderReplay(
+  const replay = await buildProviderReplay(
     {
       id: original.id,
       provider,

@@ -58,6 +58,27 @@ test("email rejects a bad address in the list", () => {
   expect(issues.some((issue) => issue.path.startsWith("to"))).toBe(true);
 });
 
+test("email recipient messages name the fix", () => {
+  const base = {
+    channel: "email",
+    from: "a@example.com",
+    subject: "s",
+    text: "t",
+  };
+  const cases: [unknown, string][] = [
+    [42, "must be an email address or an array of email addresses"],
+    [null, "must be an email address or an array of email addresses"],
+    [undefined, "is required"],
+    ["nope", "must be an email address such as ana@example.com"],
+    [[], "must list at least one address"],
+  ];
+  for (const [to, message] of cases) {
+    expect(issuesFor({ ...base, to }), String(to)).toEqual([
+      { path: "to", message },
+    ]);
+  }
+});
+
 test("email needs text or html", () => {
   const issues = issuesFor({
     channel: "email",

@@ -6,10 +6,12 @@ import { randomUUID } from "node:crypto";
 import { env as loadEnv, type Env } from "~/env.server";
 import { mediaType } from "../body.server";
 import { parseForm } from "./common.server";
+import { parseMultipart, type MultipartBody } from "./multipart.server";
 import {
   newResendWebhookId,
   newTwilioSid,
   signMailgun,
+  signMailgunMultipart,
   signMeta,
   signPostmark,
   signResend,
@@ -137,28 +139,48 @@ function sendgridReplay(
   };
 }
 
-function mailgunReplay(
+/**
+ * Re-signs a Mailgun post at `now`, because Mailgun's signature covers a
+ * timestamp and a single-use token. A multipart post (one with attachments)
+ * is parsed and encoded again with its files, so its boundary changes.
+ */
+async function mailgunReplay(
   message: StoredProviderMessage,
   raw: Buffer,
   options: ReplayOptions,
   env: Env,
   now: Date,
-): SignedRequest | null {
-  // NOTE: only form-encoded posts are replayed; a multipart post (one with
-  // attachments) would need its parts rebuilt.
-  if (
-    mediaType(message.headers["content-type"]) !==
-    "application/x-www-form-urlencoded"
-  ) {
+): Promise<SignedRequest | null> {
+  const contentType = message.headers["content-type"];
+  const newMessageId = `<replay.${randomUUID()}@inbox.local>`;
+  const type = mediaType(contentType);
+  if (type === "application/x-www-form-urlencoded") {
+    let body = raw;
+    if (options.asNew) {
+      const form = parseForm(raw);
+      form.set("Message-Id", newMessageId);
+      body = Buffer.from(form.toString());
+    }
+    return signMailgun(body, env.MAILGUN_WEBHOOK_SIGNING_KEY, now);
+  }
+  if (type !== "multipart/form-data" || contentType === undefined) return null;
+  let parsed: MultipartBody;
+  try {
+    parsed = await parseMultipart(raw, contentType, Number.POSITIVE_INFINITY);
+  } catch {
     return null;
   }
-  let body = raw;
-  if (options.asNew) {
-    const form = parseForm(raw);
-    form.set("Message-Id", `<replay.${randomUUID()}@inbox.local>`);
-    body = Buffer.from(form.toString());
-  }
-  return signMailgun(body, env.MAILGUN_WEBHOOK_SIGNING_KEY, now);
+  const fields = new URLSearchParams(
+    parsed.fields.map((field) => [field.name, field.value.toString("utf8")]),
+  );
+  if (options.asNew) fields.set("Message-Id", newMessageId);
+  const files = parsed.files.map((file) => ({ ...file, data: file.data! }));
+  return signMailgunMultipart(
+    [...fields],
+    files,
+    env.MAILGUN_WEBHOOK_SIGNING_KEY,
+    now,
+  );
 }
 
 function postmarkReplay(
@@ -200,10 +222,10 @@ function resendReplay(
  * Timestamped schemes (Mailgun, Resend) are signed at `now`. Returns null
  * when the message cannot be replayed.
  */
-export function buildProviderReplay(
+export async function buildProviderReplay(
   message: StoredProviderMessage,
   options: ReplayOptions,
-): ProviderReplayRequest | null {
+): Promise<ProviderReplayRequest | null> {
   const raw = message.rawBody;
   if (raw === null) return null;
   const env = options.env ?? loadEnv();
@@ -220,7 +242,7 @@ export function buildProviderReplay(
       request = sendgridReplay(message, raw, options);
       break;
     case "mailgun":
-      request = mailgunReplay(message, raw, options, env, now);
+      request = await mailgunReplay(message, raw, options, env, now);
       break;
     case "postmark":
       request = postmarkReplay(raw, options, env);

@@ -106,24 +106,67 @@ export function signMeta(body: Buffer, appSecret: string | undefined) {
  * Sets fresh timestamp, token and signature fields in a form-encoded
  * Mailgun body, because Mailgun signs those fields and not the body.
  */
+/** Sets Mailgun's timestamp, single-use token and signature fields. */
+function setMailgunSignature(
+  form: URLSearchParams,
+  signingKey: string,
+  now: Date,
+): void {
+  const timestamp = String(Math.floor(now.getTime() / 1000));
+  const token = hex(25);
+  form.set("timestamp", timestamp);
+  form.set("token", token);
+  form.set("signature", mailgunSignature(signingKey, timestamp, token));
+}
+
 export function signMailgun(
   body: Buffer,
   signingKey: string | undefined,
   now: Date,
 ): SignedRequest {
   const form = parseForm(body);
-  if (signingKey !== undefined) {
-    const timestamp = String(Math.floor(now.getTime() / 1000));
-    const token = hex(25);
-    form.set("timestamp", timestamp);
-    form.set("token", token);
-    form.set("signature", mailgunSignature(signingKey, timestamp, token));
-  }
+  if (signingKey !== undefined) setMailgunSignature(form, signingKey, now);
   return {
     path: "/api/webhooks/mailgun/email",
     method: "POST",
     headers: { "content-type": FORM_CONTENT_TYPE },
     body: Buffer.from(form.toString()),
+  };
+}
+
+/**
+ * Signs a Mailgun multipart/form-data post: its text fields are set as
+ * `fields` has them, with fresh timestamp, token and signature fields when
+ * `signingKey` is set, and its files are kept. The body is encoded by the
+ * runtime's FormData, which picks the boundary.
+ */
+export async function signMailgunMultipart(
+  fields: [string, string][],
+  files: {
+    field: string;
+    filename: string;
+    contentType: string;
+    data: Buffer;
+  }[],
+  signingKey: string | undefined,
+  now: Date,
+): Promise<SignedRequest> {
+  const signed = new URLSearchParams(fields);
+  if (signingKey !== undefined) setMailgunSignature(signed, signingKey, now);
+  const form = new FormData();
+  for (const [name, value] of signed) form.append(name, value);
+  for (const file of files) {
+    const blob = new Blob([new Uint8Array(file.data)], {
+      type: file.contentType,
+    });
+    form.append(file.field, blob, file.filename);
+  }
+  const encoded = new Response(form);
+  return {
+    path: "/api/webhooks/mailgun/email",
+    method: "POST",
+    headers: { "content-type": encoded.headers.get("content-type")! },
+    body: Buffer.from(await encoded.arrayBuffer()),
   };
 }
 
