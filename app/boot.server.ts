@@ -10,6 +10,7 @@ import { applyMigrations } from "~/db/migrate.server";
 import { env, type Env } from "~/env.server";
 import type { IngestContext } from "~/ingest/context.server";
 import { isDatabaseUnavailable } from "~/ingest/database-errors.server";
+import { whenIdle } from "~/ingest/in-flight.server";
 import { createRateLimiter } from "~/ingest/rate-limit.server";
 import { RequestRecordWriter } from "~/ingest/request-records.server";
 import { flushLogs, logger } from "~/logger.server";
@@ -33,6 +34,21 @@ export interface AppContext extends IngestContext {
 
 declare global {
   var __webhookInboxApp: Promise<AppContext> | undefined;
+  /**
+   * Set by server/index.ts, which stops the app itself once its HTTP server
+   * has closed. Without it the app stops on SIGTERM and SIGINT on its own.
+   */
+  var __webhookInboxServerStopsApp: boolean | undefined;
+  /** True from the first shutdown signal on; getApp then rejects. */
+  var __webhookInboxStopping: boolean | undefined;
+}
+
+/** Raised by getApp once the process is shutting down. */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super("The server is shutting down.");
+    this.name = "ShuttingDownError";
+  }
 }
 
 /** Hides the password of a connection string for logs. */
@@ -160,7 +176,40 @@ async function start(config: Env): Promise<AppContext> {
     intervalMinutes: config.RETENTION_INTERVAL_MINUTES,
   });
   context.onShutdown.push(retention.stop);
+  if (!globalThis.__webhookInboxServerStopsApp) stopOnSignals(config);
   return context;
+}
+
+/**
+ * Stops the app on SIGTERM or SIGINT when server/index.ts does not, as under
+ * remix-serve, which then only closes its HTTP server. Without this the
+ * buffered request records were lost and the pool's idle connections kept
+ * the process alive for 30 s. Webhook requests in flight get up to
+ * SHUTDOWN_TIMEOUT_MS to finish first; later ones get 503.
+ */
+function stopOnSignals(config: Env): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    if (globalThis.__webhookInboxStopping) return;
+    globalThis.__webhookInboxStopping = true;
+    logger.info({ signal }, "stopping the app");
+    void whenIdle(config.SHUTDOWN_TIMEOUT_MS)
+      .then((idle) => {
+        if (!idle) {
+          logger.warn(
+            { timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+            "webhook requests still in flight at the shutdown timeout",
+          );
+        }
+        return stopApp();
+      })
+      .then(() => logger.info({ signal }, "app stopped"));
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    // A listener replaces Node's default of exiting at once, so one is added
+    // only where the server already handles the signal, as remix-serve does
+    // by closing its HTTP server.
+    if (process.listenerCount(signal) > 0) process.once(signal, stop);
+  }
 }
 
 /**
@@ -192,6 +241,9 @@ async function applyMigrationsAtBoot(databaseUrl: string): Promise<string[]> {
  * once per process. Later calls return the same context.
  */
 export function getApp(): Promise<AppContext> {
+  if (globalThis.__webhookInboxStopping) {
+    return Promise.reject(new ShuttingDownError());
+  }
   globalThis.__webhookInboxApp ??= start(env()).catch((error: unknown) => {
     globalThis.__webhookInboxApp = undefined;
     throw error;
@@ -200,12 +252,9 @@ export function getApp(): Promise<AppContext> {
 }
 
 /**
- * Runs the shutdown hooks in reverse order of registration.
- *
- * NOTE: only server/index.ts calls this on SIGTERM. Under remix-serve the
- * request records still buffered are not written, and the pool's idle
- * connections (30 s idle timeout on PostgreSQL) keep the process alive
- * after its HTTP server closed.
+ * Runs the shutdown hooks in reverse order of registration. server/index.ts
+ * calls it after its HTTP server closed, and stopOnSignals under any other
+ * server.
  */
 export async function stopApp(): Promise<void> {
   const pending = globalThis.__webhookInboxApp;

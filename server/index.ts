@@ -50,6 +50,10 @@ const buildPath = path.resolve(
 const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
 const entry = build.entry.module as unknown as EntryModule;
 
+// This server stops the app itself once its HTTP server has closed (see
+// shutdown below), so the app registers no signal handlers of its own.
+globalThis.__webhookInboxServerStopsApp = true;
+
 let app: Awaited<ReturnType<EntryModule["getApp"]>>;
 try {
   app = await entry.getApp();

@@ -1,6 +1,7 @@
-import { getApp } from "~/boot.server";
+import { getApp, ShuttingDownError, type AppContext } from "~/boot.server";
 import { clientIpOf } from "./client-ip.server";
 import type { InboundRequest } from "./http";
+import { trackRequest } from "./in-flight.server";
 import { requestIdOf } from "./node-adapter.server";
 import { handleWebhookRequest, recordWebhookRequest } from "./pipeline.server";
 
@@ -24,7 +25,14 @@ async function* chunksOf(
  * receives it under `remix-serve`. Latency here ends when the Response is
  * built, a little before it reaches the socket.
  */
-export async function handleFetchWebhook(
+export function handleFetchWebhook(
+  fetchRequest: Request,
+  clientAddress: string,
+): Promise<Response> {
+  return trackRequest(() => handleTracked(fetchRequest, clientAddress));
+}
+
+async function handleTracked(
   fetchRequest: Request,
   clientAddress: string,
 ): Promise<Response> {
@@ -45,7 +53,29 @@ export async function handleFetchWebhook(
     startedAt,
     requestId,
   };
-  const app = await getApp();
+  let app: AppContext;
+  try {
+    app = await getApp();
+  } catch (error) {
+    if (!(error instanceof ShuttingDownError)) throw error;
+    // The same 503 that server/index.ts sends once it is stopping, so the
+    // provider retries elsewhere.
+    return new Response(
+      JSON.stringify({
+        error: "unavailable",
+        message: "The server is shutting down; retry after 5 seconds.",
+      }),
+      {
+        status: 503,
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          "retry-after": "5",
+          connection: "close",
+          "x-request-id": requestId,
+        },
+      },
+    );
+  }
   request.clientIp = clientIpOf(
     clientAddress,
     request.header("x-forwarded-for"),

@@ -678,3 +678,31 @@ test("meta wrong structure types name type", async () => {
     expect(record.outcome, message).toBe("invalid");
   }
 });
+
+test("json charset other than utf-8 returns 415", async () => {
+  const cases: [string, number][] = [
+    ["application/json; charset=iso-8859-1", 415],
+    ['application/json; charset="windows-1252"', 415],
+    ["application/json; charset=UTF-8", 200],
+    ["application/json;charset=utf8", 200],
+    ["application/json; charset", 200],
+  ];
+  for (const [contentType, status] of cases) {
+    const body = postmarkBody({ Subject: "Café" });
+    const request = signPostmark(toBody(body), secrets.POSTMARK_BASIC_AUTH);
+    const { response } = await send({
+      ...request,
+      headers: { ...request.headers, "content-type": contentType },
+    });
+    expect(response.status, contentType).toBe(status);
+    const dedupKey = `postmark:${String(body.MessageID)}`;
+    expect(await messageCount("dedup_key = $1", [dedupKey]), contentType).toBe(
+      status === 200 ? 1 : 0,
+    );
+    if (status === 415) {
+      expect(JSON.parse(response.body).message, contentType).toMatch(
+        /^Content-Type charset must be utf-8, got "(iso-8859-1|windows-1252)"/,
+      );
+    }
+  }
+});

@@ -23,10 +23,12 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase("remix_serve");
+/** Starts remix-serve on the built app and resolves once it listens. */
+async function startRemixServe(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  child = spawn(
+  const started = spawn(
     process.execPath,
     [
       "node_modules/@remix-run/serve/dist/cli.js",
@@ -40,46 +42,63 @@ beforeAll(async () => {
         PORT: String(port),
         HOST: "127.0.0.1",
         DATABASE_URL: db.url,
-        REQUEST_LOG_FLUSH_MS: "20",
+        ...env,
       } as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  url = await new Promise<string>((resolve, reject) => {
+  const listening = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error("remix-serve did not start")),
       30_000,
     );
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    createInterface({ input: started.stdout! }).on("line", (line) => {
       if (line.includes("[remix-serve]")) {
         clearTimeout(timer);
         resolve(`http://127.0.0.1:${port}`);
       }
     });
   });
+  return { child: started, url: listening };
+}
+
+/** Sends SIGTERM and resolves with the exit code, or null after `ms`. */
+async function stopWithin(
+  serverProcess: ChildProcess,
+  ms: number,
+): Promise<number | null> {
+  if (serverProcess.exitCode !== null) return serverProcess.exitCode;
+  const exited = new Promise<number | null>((resolve) =>
+    serverProcess.once("exit", (code) => resolve(code)),
+  );
+  serverProcess.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  const code = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  if (code === null && serverProcess.exitCode === null)
+    serverProcess.kill("SIGKILL");
+  return code;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("remix_serve");
+  ({ child, url } = await startRemixServe({ REQUEST_LOG_FLUSH_MS: "20" }));
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    // NOTE: under remix-serve nothing stops the app on SIGTERM. Its pool
-    // keeps idle connections for 30 s, and once the database below is
-    // dropped the request-record writer retries forever, so the process
-    // would outlive the test run. It is killed after a grace period.
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
-    await exited;
-    clearTimeout(timer);
-  }
+  if (child) await stopWithin(child, 5000);
   await db?.drop();
 });
 
-function post(body: unknown) {
-  return fetch(url + ENDPOINT, {
+function post(body: unknown, requestId = "req-remix-serve", target = url) {
+  return fetch(target + ENDPOINT, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "x-request-id": "req-remix-serve",
+      "x-request-id": requestId,
     },
     body: JSON.stringify(body),
   });
@@ -116,4 +135,34 @@ test("remix-serve answers GET, 405 and 404", async () => {
     method: "POST",
   });
   expect(missing.status).toBe(404);
+});
+
+test("remix-serve SIGTERM flushes records and exits", async () => {
+  // Records are flushed only at shutdown, so the row proves the flush.
+  const server = await startRemixServe({
+    REQUEST_LOG_FLUSH_MS: "60000",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+  });
+  const requestId = `req-sigterm-${Date.now()}`;
+  const response = await post(
+    {
+      channel: "sms",
+      from: "+14155550100",
+      to: "+14155550102",
+      text: "before shutdown",
+    },
+    requestId,
+    server.url,
+  );
+  expect(response.status).toBe(201);
+  const { id } = await response.json();
+
+  // Without the app's own handler the pool's idle connections kept the
+  // process alive for 30 s.
+  expect(await stopWithin(server.child, 10_000)).toBe(0);
+  const { rows } = await db.pool.query(
+    "SELECT outcome, message_id FROM request_record WHERE request_id = $1",
+    [requestId],
+  );
+  expect(rows).toEqual([{ outcome: "accepted", message_id: id }]);
 });

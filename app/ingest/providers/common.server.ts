@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type pg from "pg";
-import { mediaType, readBody } from "../body.server";
+import { charsetOf, mediaType, readBody } from "../body.server";
 import type { Env } from "~/env.server";
 import { logger } from "~/logger.server";
 import type { IngestContext } from "../context.server";
@@ -486,15 +486,33 @@ export function parseJsonBody(body: Buffer): unknown {
   return json;
 }
 
-/** Returns a 415 response unless the Content-Type is one of `types`. */
+/**
+ * Returns a 415 response unless the Content-Type is one of `types`, or when
+ * a JSON body declares a charset other than UTF-8, which parseJsonBody
+ * would decode wrongly. JSON exchanged between systems is UTF-8 (RFC 8259
+ * section 8.1).
+ */
 export function unsupportedMediaType(
   request: InboundRequest,
   types: readonly string[],
   provider: Provider,
   channel: Channel | null,
 ): IngestResult | null {
-  const type = mediaType(request.header("content-type"));
-  if (types.includes(type)) return null;
+  const header = request.header("content-type");
+  const type = mediaType(header);
+  if (types.includes(type)) {
+    const charset = type === "application/json" ? jsonCharsetOf(header) : null;
+    if (charset === null || charset === "utf-8" || charset === "utf8") {
+      return null;
+    }
+    return errorResult(
+      415,
+      "unsupported_media_type",
+      "unsupported_media_type",
+      `Content-Type charset must be utf-8, got ${JSON.stringify(charset)}. Send the JSON body encoded as UTF-8, with charset=utf-8 or no charset.`,
+      { provider, channel },
+    );
+  }
   return errorResult(
     415,
     "unsupported_media_type",
@@ -502,6 +520,19 @@ export function unsupportedMediaType(
     `Content-Type must be ${types.join(" or ")}, got ${type === "" ? "none" : JSON.stringify(type)}.`,
     { provider, channel },
   );
+}
+
+/**
+ * Returns the charset parameter of a JSON Content-Type, or null when there
+ * is none or the parameters are malformed. Providers are not held to the
+ * parameter syntax, so a malformed list is read as no charset.
+ */
+function jsonCharsetOf(header: string | undefined): string | null {
+  try {
+    return charsetOf(header);
+  } catch {
+    return null;
+  }
 }
 
 /** Turns an InvalidFieldError into its 400 response and re-raises others. */
