@@ -45,6 +45,22 @@ function parseDate(name: "from" | "to", value: string | null): Date | null {
   return plainDate && name === "to" ? new Date(date.getTime() + DAY_MS) : date;
 }
 
+/**
+ * Returns the trimmed text of parameter `name`, or null when it is empty.
+ * Raises InvalidQueryError for a NUL character, which PostgreSQL text cannot
+ * hold, so no stored message could match it.
+ */
+function textParam(params: URLSearchParams, name: string): string | null {
+  const value = params.get(name)?.trim() || null;
+  if (value?.includes("\u0000")) {
+    throw new InvalidQueryError(
+      name,
+      `${name} contains a NUL character (%00), which no message can contain; remove it.`,
+    );
+  }
+  return value;
+}
+
 /** Reads the message filters from URL parameters. An empty field means any. */
 export function parseMessageFilters(params: URLSearchParams): MessageFilters {
   const channel = params.get("channel") || null;
@@ -54,14 +70,14 @@ export function parseMessageFilters(params: URLSearchParams): MessageFilters {
       `channel must be one of ${CHANNELS.join(", ")}, got ${JSON.stringify(channel)}.`,
     );
   }
-  const provider = params.get("provider")?.trim() || null;
+  const provider = textParam(params, "provider");
   if (provider !== null && provider.length > MAX_PROVIDER_LENGTH) {
     throw new InvalidQueryError(
       "provider",
       `provider must be at most ${MAX_PROVIDER_LENGTH} characters.`,
     );
   }
-  const q = params.get("q")?.trim() || null;
+  const q = textParam(params, "q");
   if (q !== null && q.length > MAX_SEARCH_LENGTH) {
     throw new InvalidQueryError(
       "q",

@@ -24,7 +24,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     return true;
   // "timeout expired" is pg.Client's connect timeout, "timeout exceeded
   // when trying to connect" pg.Pool's, and "Query read timeout" query_timeout.
-  return /timeout exceeded when trying to connect|timeout expired|Query read timeout|Connection terminated|connection ended|Client has encountered a connection error/i.test(
+  // pg.Pool raises "Cannot use a pool after calling end" once shutdown has
+  // closed it, for a request that was still in flight.
+  return /timeout exceeded when trying to connect|timeout expired|Query read timeout|Connection terminated|connection ended|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
     error.message,
   );
 }

@@ -152,6 +152,7 @@ export class RequestRecordWriter {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
+  private closed = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -159,6 +160,15 @@ export class RequestRecordWriter {
   ) {}
 
   add(record: RequestRecord): void {
+    if (this.closed) {
+      // The pool is closed or closing, so the record cannot be written, and
+      // a flush timer would only hold the process open.
+      logger.warn(
+        { requestId: record.requestId, outcome: record.outcome },
+        "request record not written because the server is shutting down",
+      );
+      return;
+    }
     this.pending.push({
       requestId: record.requestId,
       json: recordJson(record),
@@ -203,8 +213,10 @@ export class RequestRecordWriter {
   /**
    * Flushes and stops the timer; used at shutdown. Records that still cannot
    * be written (the database is down) are lost, and their count is logged.
+   * Records added afterwards are logged and dropped.
    */
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();

@@ -8,6 +8,7 @@ import {
   type IngestResult,
 } from "./http";
 import { jsonDepth, MAX_JSON_DEPTH } from "./json-depth";
+import { indexableKey } from "./index-key.server";
 import { findUnstorableText } from "./json-text";
 import { CHANNELS, type Channel, type NormalizedMessage } from "./message";
 import { storeMessage } from "./store.server";
@@ -195,7 +196,7 @@ export async function handleTestEndpointPost(
         message: `This ${message.channel} message was already received; it is stored as ${stored.id}.`,
         duplicateOf: stored.id,
         firstReceivedAt: stored.receivedAt.toISOString(),
-        dedupKey: message.dedupKey,
+        dedupKey: indexableKey(message.dedupKey),
       },
       {
         outcome: "duplicate",
@@ -209,7 +210,7 @@ export async function handleTestEndpointPost(
     {
       id: stored.id,
       channel: message.channel,
-      dedupKey: message.dedupKey,
+      dedupKey: indexableKey(message.dedupKey),
       receivedAt: stored.receivedAt.toISOString(),
       latencyMs,
     },

@@ -321,6 +321,10 @@ test("invalid filter shows 400", async ({ page }) => {
     page.getByText(/channel must be one of email, whatsapp, sms/),
   ).toBeVisible();
 
+  const nul = await page.goto(`${server.url}/messages?q=a%00b`);
+  expect(nul?.status()).toBe(400);
+  await expect(page.getByText(/q contains a NUL character/)).toBeVisible();
+
   const cursor = await page.goto(`${server.url}/failures?before=yesterday`);
   expect(cursor?.status()).toBe(400);
   await expect(

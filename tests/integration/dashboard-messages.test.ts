@@ -316,6 +316,14 @@ test("parseMessageFilters rejects long search text", () => {
   );
 });
 
+test("parseMessageFilters rejects NUL in text", () => {
+  expect(() => filters("q=a%00b")).toThrow(InvalidQueryError);
+  expect(() => filters("q=a%00b")).toThrow(/q contains a NUL character/);
+  expect(() => filters("provider=%00")).toThrow(
+    /provider contains a NUL character/,
+  );
+});
+
 test("parseMessageFilters treats empty fields as any", () => {
   expect(filters("channel=&provider=&from=&to=&q=")).toEqual(NO_FILTERS);
 });

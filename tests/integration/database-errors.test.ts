@@ -61,3 +61,15 @@ test("statement errors are not unavailability", async () => {
   expect((error as { code?: string }).code).toBe("22012");
   expect(isDatabaseUnavailable(error)).toBe(false);
 });
+
+test("query on ended pool counts as unavailable", async () => {
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  await pool.query("SELECT 1");
+  await pool.end();
+  const error = await pool.query("SELECT 1").catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toMatch(
+    /Cannot use a pool after calling end/,
+  );
+  expect(isDatabaseUnavailable(error)).toBe(true);
+});

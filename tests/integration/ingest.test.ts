@@ -296,6 +296,9 @@ test("numbers beyond a double return 400", async () => {
     ["1e400", "amount"],
     ["-1e1000000", "amount"],
     [`1${"0".repeat(400)}`, "amount"],
+    // 1e309: a two-digit exponent on a long mantissa.
+    [`1${"0".repeat(210)}e99`, "amount"],
+    [`1${"0".repeat(210)}.5E+99`, "amount"],
   ];
   for (const [number, path] of cases) {
     const body =

@@ -15,6 +15,7 @@ import {
   MigrationError,
   readMigrations,
 } from "../../app/db/migrate.server";
+import { indexableKey } from "../../app/ingest/index-key.server";
 import {
   createEmptyDatabase,
   isEmbeddedMode,
@@ -143,6 +144,57 @@ test("new migration file is applied on the next run", async () => {
     });
   } finally {
     await rm(extraDir, { recursive: true, force: true });
+  }
+});
+
+test("long keys are rewritten as digests", async () => {
+  const hashMigration = "20261204100000_hash_long_keys";
+  const earlierDir = await mkdtemp(path.join(tmpdir(), "migrations-earlier-"));
+  try {
+    await cp(dir, earlierDir, { recursive: true });
+    await rm(path.join(earlierDir, hashMigration), { recursive: true });
+    await withDatabase(async (db) => {
+      await applyMigrations(db.url, earlierDir);
+      // 300 two-byte characters: 609 bytes, over the 512-byte limit.
+      const longKey = `postmark:${"ü".repeat(300)}`;
+      const takenKey = `postmark:${"é".repeat(300)}`;
+      const shortKey = "postmark:short-id";
+      const insert = `INSERT INTO message (channel, provider, dedup_key, dedup_kind,
+          sender, recipient, text_preview, payload, headers)
+        VALUES ('email', 'postmark', $1, 'id', 'a@example.com', 'b@example.com', '', '{}', '{}')
+        RETURNING id`;
+      const keys = [longKey, takenKey, indexableKey(takenKey), shortKey];
+      const ids: string[] = [];
+      for (const key of keys) {
+        ids.push((await db.pool.query(insert, [key])).rows[0].id);
+      }
+      const statusId = "x".repeat(600);
+      await db.pool.query(
+        `INSERT INTO status_event (provider, channel, external_message_id, status, payload)
+         VALUES ('meta', 'whatsapp', $1, 'read', '{}')`,
+        [statusId],
+      );
+
+      expect(await applyMigrations(db.url, dir)).toEqual([hashMigration]);
+
+      const { rows } = await db.pool.query<{ id: string; dedup_key: string }>(
+        "SELECT id, dedup_key FROM message",
+      );
+      const keyOf = (id: string) =>
+        rows.find((row) => row.id === id)?.dedup_key;
+      expect(keyOf(ids[0])).toBe(indexableKey(longKey));
+      expect(keyOf(ids[0])).toMatch(/^sha256:[0-9a-f]{64}$/);
+      // Its digest was taken by a row stored under the new rule.
+      expect(keyOf(ids[1])).toBe(takenKey);
+      expect(keyOf(ids[2])).toBe(indexableKey(takenKey));
+      expect(keyOf(ids[3])).toBe(shortKey);
+      const status = await db.pool.query(
+        "SELECT external_message_id FROM status_event",
+      );
+      expect(status.rows[0].external_message_id).toBe(indexableKey(statusId));
+    });
+  } finally {
+    await rm(earlierDir, { recursive: true, force: true });
   }
 });
 

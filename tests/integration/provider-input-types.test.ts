@@ -706,3 +706,75 @@ test("json charset other than utf-8 returns 415", async () => {
     }
   }
 });
+
+test("infinite number with short exponent returns 400", async () => {
+  const body = postmarkBody({ SpamScore: "PLACEHOLDER" });
+  const text = JSON.stringify(body).replace(
+    '"PLACEHOLDER"',
+    `1${"0".repeat(210)}e99`,
+  );
+  const { response } = await sendPostmarkText(text);
+  expect(response.status).toBe(400);
+  expect(JSON.parse(response.body).issues[0].path).toBe("SpamScore");
+  const dedupKey = `postmark:${String(body.MessageID)}`;
+  expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
+});
+
+test("meta deep nesting rejects whole batch", async () => {
+  const good = metaMessage({ type: "text", text: { body: "first" } });
+  const bad = metaMessage({ type: "text", text: { body: "second" } });
+  const text = JSON.stringify(
+    metaEnvelope({ messages: [good, { ...bad, context: "PLACEHOLDER" }] }),
+  ).replace('"PLACEHOLDER"', `${"[".repeat(5000)}${"]".repeat(5000)}`);
+  const { response } = await send(
+    signMeta(Buffer.from(text), secrets.META_APP_SECRET),
+  );
+  expect(response.status).toBe(400);
+  expect(JSON.parse(response.body).message).toMatch(
+    /^JSON nests deeper than 64 levels/,
+  );
+  for (const sent of [good, bad]) {
+    const dedupKey = `meta:${String(sent.id)}`;
+    expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
+  }
+});
+
+test("long status values return 400", async () => {
+  const longStatus = "x".repeat(3000);
+  const inbound = metaMessage({ type: "text", text: { body: "kept out" } });
+  const meta = await sendMeta(
+    metaEnvelope({
+      messages: [inbound],
+      statuses: [{ id: newWamid(), status: longStatus }],
+    }),
+  );
+  expect(meta.response.status).toBe(400);
+  expect(JSON.parse(meta.response.body).message).toBe(
+    "entry[0].changes[0].value.statuses[0].status must be at most 64 characters, got 3000",
+  );
+  const dedupKey = `meta:${String(inbound.id)}`;
+  expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
+
+  const resend = await sendResend(
+    resendBody({}, `email.${longStatus}`) as Json,
+  );
+  expect(resend.response.status).toBe(400);
+  expect(JSON.parse(resend.response.body).message).toBe(
+    "type must be at most 64 characters, got 3000",
+  );
+});
+
+test("malformed json content type still checks charset", async () => {
+  for (const contentType of [
+    "application/json; charset=latin1;",
+    "application/json;; charset=utf-16",
+  ]) {
+    const body = postmarkBody();
+    const request = signPostmark(toBody(body), secrets.POSTMARK_BASIC_AUTH);
+    const { response } = await send({
+      ...request,
+      headers: { ...request.headers, "content-type": contentType },
+    });
+    expect(response.status, contentType).toBe(415);
+  }
+});

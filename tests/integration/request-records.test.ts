@@ -119,3 +119,19 @@ test("rejected record does not block the others", async () => {
   expect(rows.map((row) => row.request_id)).toEqual(["rec-9101", "rec-9103"]);
   expect(await statsTotal()).toBe(totalBefore + 2);
 });
+
+test("record added after close is dropped", async () => {
+  const writer = new RequestRecordWriter(db.pool, 60_000);
+  writer.add(record(9201));
+  await writer.close();
+  // A shutdown closes the pool right after the writer, so a late record of
+  // a request still in flight cannot be written and must not wait.
+  writer.add(record(9202));
+  expect(writer.pendingCount).toBe(0);
+  await writer.flush();
+  expect(
+    await countRows(
+      "SELECT count(*)::int AS n FROM request_record WHERE request_id IN ('rec-9201', 'rec-9202')",
+    ),
+  ).toBe(1);
+});

@@ -12,6 +12,7 @@ import {
   type RecordEntry,
 } from "../http";
 import { indexableKey } from "../index-key.server";
+import { jsonDepth, MAX_JSON_DEPTH } from "../json-depth";
 import { findUnstorableText } from "../json-text";
 import type { Channel, NormalizedMessage } from "../message";
 import { replayOfHeader } from "../request-headers.server";
@@ -310,6 +311,24 @@ export function duplicateStatusOf(env: Env, provider: Provider): number {
   return statuses[provider];
 }
 
+/**
+ * The maximum length of a delivery status. The status is part of
+ * status_event's unique key, whose btree entries are limited in size, and
+ * the providers' statuses are short words such as "delivered".
+ */
+export const MAX_STATUS_LENGTH = 64;
+
+/** Returns `status`, or raises InvalidFieldError when it is too long. */
+export function checkedStatus(status: string, field: string): string {
+  if (status.length > MAX_STATUS_LENGTH) {
+    throw new InvalidFieldError(
+      field,
+      `${field} must be at most ${MAX_STATUS_LENGTH} characters, got ${status.length}`,
+    );
+  }
+  return status;
+}
+
 /** A delivery status update, stored in status_event and never as a message. */
 export interface StatusUpdate {
   provider: Provider;
@@ -459,11 +478,18 @@ export function emailAddressOf(value: string): string {
 }
 
 /**
- * Parses a UTF-8 JSON body. Raises InvalidFieldError when it is not JSON, or
- * when a value cannot be stored (NUL, a lone surrogate, a number that parses
- * as Infinity), so no message of the delivery is stored before the error.
+ * Parses a UTF-8 JSON body. Raises InvalidFieldError when it is not JSON,
+ * nests deeper than MAX_JSON_DEPTH, or contains a value that cannot be stored
+ * (NUL, a lone surrogate, a number that parses as Infinity), so no message
+ * of the delivery is stored before the error.
  */
 export function parseJsonBody(body: Buffer): unknown {
+  if (jsonDepth(body) > MAX_JSON_DEPTH) {
+    throw new InvalidFieldError(
+      "(root)",
+      `JSON nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects; flatten the payload.`,
+    );
+  }
   let text: string;
   let json: unknown;
   try {
@@ -524,14 +550,16 @@ export function unsupportedMediaType(
 
 /**
  * Returns the charset parameter of a JSON Content-Type, or null when there
- * is none or the parameters are malformed. Providers are not held to the
- * parameter syntax, so a malformed list is read as no charset.
+ * is none. Providers are not held to the parameter syntax, so from a
+ * malformed parameter list (a trailing `;`, a parameter without `=`) the
+ * first `charset=` value is read without further checks.
  */
 function jsonCharsetOf(header: string | undefined): string | null {
   try {
     return charsetOf(header);
   } catch {
-    return null;
+    const match = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(header ?? "");
+    return match ? match[1].toLowerCase() : null;
   }
 }
 

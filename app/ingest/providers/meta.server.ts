@@ -12,6 +12,7 @@ import type { MediaItem, NormalizedMessage } from "../message";
 import { selectHeaders } from "../request-headers.server";
 import {
   acknowledgement,
+  checkedStatus,
   hmac,
   InvalidFieldError,
   invalidFieldResult,
@@ -264,7 +265,10 @@ export function metaDelivery(
           channel: "whatsapp",
           externalMessageId: id,
           messageDedupKey: `meta:${id}`,
-          status: stringAt(status, "status", statusPath),
+          status: checkedStatus(
+            stringAt(status, "status", statusPath),
+            `${statusPath}.status`,
+          ),
           errorCode:
             firstError?.code === undefined ? null : String(firstError.code),
           payload: { status, metadata },

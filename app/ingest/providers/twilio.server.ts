@@ -4,6 +4,7 @@ import type { InboundRequest, IngestResult, RecordEntry } from "../http";
 import type { Channel, MediaItem, NormalizedMessage } from "../message";
 import { selectHeaders } from "../request-headers.server";
 import {
+  checkedStatus,
   deliveryStatus,
   field,
   InvalidFieldError,
@@ -235,7 +236,10 @@ export function twilioMessageHandler(channel: "sms" | "whatsapp") {
 /** Maps a Twilio delivery status callback to a status update. */
 export function twilioStatusUpdate(params: URLSearchParams): StatusUpdate {
   const sid = requireField(field(params, "MessageSid"), "MessageSid");
-  const status = requireField(field(params, "MessageStatus"), "MessageStatus");
+  const status = checkedStatus(
+    requireField(field(params, "MessageStatus"), "MessageStatus"),
+    "MessageStatus",
+  );
   const address = params.get("From") ?? params.get("To") ?? "";
   const channel: Channel = address.startsWith(WHATSAPP_PREFIX)
     ? "whatsapp"
