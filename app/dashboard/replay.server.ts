@@ -3,6 +3,7 @@ import type pg from "pg";
 import { REPLAY_OF_HEADER } from "~/ingest/request-headers.server";
 import { TEST_ENDPOINT_PATH } from "~/ingest/test-endpoint.server";
 import { buildProviderReplay } from "~/ingest/providers/replay.server";
+import { logger } from "~/logger.server";
 import type { ReplayMode } from "./constants";
 import { isMessageId } from "./message-detail.server";
 
@@ -19,7 +20,7 @@ export type ReplayOutcome =
       status: number;
       body: string;
       latencyMs: number;
-      /** The message the replay stored, when the endpoint returned one. */
+      /** The message the replay stored, or null when it stored none. */
       newMessageId: string | null;
     }
   | { kind: "unavailable"; provider: string }
@@ -32,6 +33,8 @@ interface StoredMessageRow {
   payload: unknown;
   rawBody: Buffer | null;
   headers: Record<string, string>;
+  /** The database clock when the row was read, rounded to milliseconds. */
+  loadedAt: Date;
 }
 
 /** Returns the test payload with a fresh `replay-<uuid>` messageId. */
@@ -47,7 +50,9 @@ export function withFreshMessageId(payload: unknown): unknown {
  * sends the stored payload as it is, so the endpoint rejects it as a
  * duplicate. Mode "new" gives it a fresh message id, so it is stored as a
  * new message. Provider messages go through buildProviderReplay, which
- * signs them. Returns null when no message has this id.
+ * signs them. `newMessageId` is read from the database afterwards, because
+ * provider endpoints return 200 with a body of their own format. Returns
+ * null when no message has this id.
  */
 export async function replayMessage(
   pool: pg.Pool,
@@ -57,7 +62,8 @@ export async function replayMessage(
 ): Promise<ReplayOutcome | null> {
   if (!isMessageId(id)) return null;
   const { rows } = await pool.query<StoredMessageRow>(
-    `SELECT id, provider, channel, payload, raw_body AS "rawBody", headers
+    `SELECT id, provider, channel, payload, raw_body AS "rawBody", headers,
+       now()::timestamptz(3) AS "loadedAt"
      FROM message WHERE id = $1`,
     [id],
   );
@@ -89,6 +95,8 @@ export async function replayMessage(
   }
 
   const started = performance.now();
+  let status: number;
+  let body: string;
   try {
     const response = await fetch(url, {
       method: "POST",
@@ -97,23 +105,58 @@ export async function replayMessage(
       redirect: "manual",
       signal: AbortSignal.timeout(REPLAY_TIMEOUT_MS),
     });
-    const body = await response.text();
-    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    return {
-      kind: "sent",
-      mode,
-      url: url.toString(),
-      status: response.status,
-      body: prettyBody(body).slice(0, RESPONSE_PREVIEW_LENGTH),
-      latencyMs,
-      newMessageId: response.status === 201 ? storedId(body) : null,
-    };
+    status = response.status;
+    body = await response.text();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {
       kind: "failed",
       error: `POST ${url.toString()} failed: ${reason}`,
     };
+  }
+  const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+  return {
+    kind: "sent",
+    mode,
+    url: url.toString(),
+    status,
+    body: prettyBody(body).slice(0, RESPONSE_PREVIEW_LENGTH),
+    latencyMs,
+    newMessageId: await findStoredCopy(pool, message, listedIds(body)),
+  };
+}
+
+/**
+ * Finds the newest message stored with replay_of_id = `original.id` since
+ * the original was read, which is the copy a replay stored. received_at is
+ * set by the database clock with millisecond precision, like `loadedAt`.
+ * When the response lists the stored ids, only those qualify. Returns null
+ * when the replay stored nothing, as for a duplicate.
+ *
+ * NOTE: Twilio's TwiML response lists no ids, so when two replays of one
+ * Twilio message run at once, each may return the copy of the other.
+ */
+async function findStoredCopy(
+  pool: pg.Pool,
+  original: StoredMessageRow,
+  responseIds: string[] | null,
+): Promise<string | null> {
+  try {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id FROM message
+       WHERE replay_of_id = $1 AND received_at >= $2
+         AND ($3::uuid[] IS NULL OR id = ANY ($3::uuid[]))
+       ORDER BY received_at DESC, id DESC
+       LIMIT 1`,
+      [original.id, original.loadedAt, responseIds],
+    );
+    return rows[0]?.id ?? null;
+  } catch (error) {
+    logger.error(
+      { err: error, messageId: original.id },
+      "reading the message stored by a replay failed",
+    );
+    return null;
   }
 }
 
@@ -125,13 +168,25 @@ function prettyBody(body: string): string {
   }
 }
 
-function storedId(body: string): string | null {
+/**
+ * Returns the message ids in a JSON response: `id` from the test endpoint's
+ * 201, `ids` from a provider's acknowledgement. Returns null for a response
+ * that has neither, such as Twilio's TwiML.
+ */
+function listedIds(body: string): string[] | null {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(body) as { id?: unknown };
-    return typeof parsed.id === "string" && isMessageId(parsed.id)
-      ? parsed.id
-      : null;
+    parsed = JSON.parse(body);
   } catch {
     return null;
   }
+  if (typeof parsed !== "object" || parsed === null) return null;
+  const { id, ids } = parsed as { id?: unknown; ids?: unknown };
+  let listed: unknown[];
+  if (Array.isArray(ids)) listed = ids;
+  else if (id !== undefined) listed = [id];
+  else return null;
+  return listed.filter(
+    (item): item is string => typeof item === "string" && isMessageId(item),
+  );
 }

@@ -43,7 +43,7 @@ export function describeTestEndpoint(): IngestResult {
         405: "method other than GET or POST",
         409: "duplicate: { error: 'duplicate', message, duplicateOf, firstReceivedAt }",
         413: "body larger than the limit",
-        415: "Content-Type other than application/json, a charset other than utf-8, or a malformed Content-Type",
+        415: "Content-Type other than application/json, a charset other than utf-8, a malformed Content-Type, or a Content-Encoding other than identity",
         429: "rate limited; see Retry-After",
         503: "database unavailable; see Retry-After",
       },

@@ -3,8 +3,15 @@ import {
   replayMessage,
   withFreshMessageId,
 } from "../../app/dashboard/replay.server";
+import { parseEnv } from "../../app/env.server";
+import {
+  exampleBody,
+  findSendRoute,
+  signProviderBody,
+} from "../../app/ingest/providers/signing.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { insertMessage } from "../support/dashboard-rows";
+import { sendRaw } from "../support/fixtures";
 import { startServer, waitFor, type RunningServer } from "../support/server";
 
 const ENDPOINT = "/api/webhooks/test-multichannel";
@@ -14,7 +21,12 @@ let server: RunningServer;
 
 beforeAll(async () => {
   db = await createTestDatabase("dash_replay");
-  server = await startServer({ DATABASE_URL: db.url });
+  // The server accepts unsigned webhooks, because replayMessage signs
+  // provider replays with this process's secrets, not the server's.
+  server = await startServer({
+    DATABASE_URL: db.url,
+    ALLOW_UNSIGNED_WEBHOOKS: "true",
+  });
 });
 
 afterAll(async () => {
@@ -97,6 +109,91 @@ test("replay as new stores a hash-keyed message", async () => {
   expect(result?.kind).toBe("sent");
   if (result?.kind === "sent") expect(result.status).toBe(201);
 });
+
+/**
+ * Posts the test-send page's example body for `routeKey` unsigned and
+ * returns the stored message's id.
+ */
+async function storeProviderMessage(
+  routeKey: string,
+  externalIdOf: (body: string) => string,
+): Promise<string> {
+  const route = findSendRoute(routeKey)!;
+  const body = exampleBody(route);
+  const request = signProviderBody(
+    route,
+    Buffer.from(body),
+    parseEnv({ NODE_ENV: "test" }),
+    { signingBaseUrl: server.url, now: new Date() },
+  );
+  const response = await sendRaw(
+    server.url,
+    request.method,
+    request.path,
+    request.headers,
+    request.body,
+  );
+  expect(response.status).toBe(200);
+  const { rows } = await db.pool.query<{ id: string }>(
+    "SELECT id FROM message WHERE provider = $1 AND external_id = $2",
+    [route.provider, externalIdOf(body)],
+  );
+  expect(rows).toHaveLength(1);
+  return rows[0].id;
+}
+
+async function copiesOf(id: string): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    "SELECT id FROM message WHERE replay_of_id = $1",
+    [id],
+  );
+  return rows.map((row) => row.id);
+}
+
+test.each([
+  {
+    routeKey: "twilio/sms",
+    externalIdOf: (body: string) =>
+      new URLSearchParams(body).get("MessageSid")!,
+  },
+  {
+    routeKey: "postmark/email",
+    externalIdOf: (body: string) =>
+      (JSON.parse(body) as { MessageID: string }).MessageID,
+  },
+])(
+  "$routeKey replay links the stored copy",
+  async ({ routeKey, externalIdOf }) => {
+    const id = await storeProviderMessage(routeKey, externalIdOf);
+
+    const unchanged = await replayMessage(db.pool, id, "unchanged", server.url);
+    expect(unchanged?.kind).toBe("sent");
+    if (unchanged?.kind !== "sent") return;
+    expect(unchanged.status).toBe(200);
+    expect(unchanged.newMessageId).toBeNull();
+    expect(await copiesOf(id)).toEqual([]);
+
+    const first = await replayMessage(db.pool, id, "new", server.url);
+    expect(first?.kind).toBe("sent");
+    if (first?.kind !== "sent") return;
+    expect(first.status).toBe(200);
+    const firstCopies = await copiesOf(id);
+    expect(firstCopies).toHaveLength(1);
+    expect(first.newMessageId).toBe(firstCopies[0]);
+
+    const second = await replayMessage(db.pool, id, "new", server.url);
+    expect(second?.kind).toBe("sent");
+    if (second?.kind !== "sent") return;
+    const secondCopies = await copiesOf(id);
+    expect(secondCopies).toHaveLength(2);
+    expect(second.newMessageId).not.toBe(first.newMessageId);
+    expect(secondCopies).toContain(second.newMessageId);
+
+    const again = await replayMessage(db.pool, id, "unchanged", server.url);
+    expect(again?.kind).toBe("sent");
+    if (again?.kind === "sent") expect(again.newMessageId).toBeNull();
+  },
+);
 
 test("replay of a provider message is unavailable", async () => {
   const id = await insertMessage(db.pool, {

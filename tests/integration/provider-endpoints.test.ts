@@ -851,18 +851,21 @@ test("mailgun multipart keeps attachments", async () => {
 test("mailgun multipart replays with attachment", async () => {
   const token = randomBytes(8).toString("hex");
   const messageId = `<multipart-replay-${token}@example.test>`;
+  const text = "Ci-joint 🧾\nligne 2\r\nligne 3\rfin";
+  const attachment = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]);
   const { body, contentType } = multipart([
     { name: "recipient", value: "support@mg.example.test" },
     { name: "sender", value: "alice@example.com" },
     { name: "subject", value: "Reçu n° 7" },
     { name: "Message-Id", value: messageId },
-    { name: "body-plain", value: "Ci-joint 🧾" },
+    { name: "body-plain", value: text },
     { name: "attachment-count", value: "1" },
     ...mailgunSignatureParts(),
     {
       name: "attachment-1",
-      value: Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]),
-      filename: "reçu.pdf",
+      value: attachment,
+      // The quote is escaped as a quoted-pair in the part header.
+      filename: 'reçu \\"7\\"; copie.pdf',
       contentType: "application/pdf",
     },
   ]);
@@ -877,6 +880,8 @@ test("mailgun multipart replays with attachment", async () => {
   const [original] = await messagesWhere("dedup_key = $1", [
     `mailgun:${messageId}`,
   ]);
+  expect(original.text_preview).toBe(text);
+  expect(original.media[0].name).toBe('reçu "7"; copie.pdf');
   const replay = (asNew: boolean) =>
     buildProviderReplay(
       {
@@ -900,7 +905,8 @@ test("mailgun multipart replays with attachment", async () => {
 
   const same = await replay(false);
   expect(same).not.toBeNull();
-  expect(same!.headers["content-type"]).toMatch(/^multipart\/form-data; /);
+  expect(same!.headers["content-type"]).toBe(contentType);
+  expect(same!.body.length).toBe(body.length);
   const again = await send(same!, `replay-same-${token}`);
   expect(again.status).toBe(200);
   const [record] = await recordsFor(`replay-same-${token}`);
@@ -909,18 +915,76 @@ test("mailgun multipart replays with attachment", async () => {
 
   const fresh = await replay(true);
   expect(fresh).not.toBeNull();
+  expect(fresh!.headers["content-type"]).toBe(contentType);
   const created = await send(fresh!, `replay-new-${token}`);
   expect(created.status).toBe(200);
   const copies = await messagesWhere("replay_of_id = $1", [original.id]);
   expect(copies).toHaveLength(1);
-  expect(copies[0].dedup_key).not.toBe(original.dedup_key);
-  expect(copies[0].subject).toBe("Reçu n° 7");
-  expect(copies[0].text_preview).toBe("Ci-joint 🧾");
-  expect(copies[0].media).toEqual(original.media);
-  expect(copies[0].media[0].name).toBe("reçu.pdf");
-  expect(copies[0].media[0].contentBase64).toBe(
-    Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]).toString("base64"),
+  const [copy] = copies;
+  expect(copy.dedup_key).not.toBe(original.dedup_key);
+  expect(copy.external_id).toMatch(/^<replay\.[0-9a-f-]{36}@inbox\.local>$/);
+  expect(copy.subject).toBe("Reçu n° 7");
+  expect(copy.text_preview).toBe(text);
+  expect(copy.payload["body-plain"]).toBe(text);
+  expect(copy.media).toEqual(original.media);
+  expect(copy.media[0].name).toBe('reçu "7"; copie.pdf');
+  expect(copy.media[0].contentBase64).toBe(attachment.toString("base64"));
+});
+
+test("mailgun unsigned multipart replays signed", async () => {
+  const messageId = `<unsigned-${randomBytes(8).toString("hex")}@example.test>`;
+  const text = "line 1\nline 2\r\nline 3";
+  const { body, contentType } = multipart([
+    { name: "recipient", value: "support@mg.example.test" },
+    { name: "sender", value: "alice@example.com" },
+    { name: "Message-Id", value: messageId },
+    { name: "body-plain", value: text },
+    {
+      name: "attachment-1",
+      value: "notes",
+      filename: "notes.txt",
+      contentType: "text/plain",
+    },
+  ]);
+  const first = await sendRaw(
+    unsigned.url,
+    "POST",
+    "/api/webhooks/mailgun/email",
+    { "content-type": contentType },
+    body,
   );
+  expect(first.status).toBe(200);
+  const [original] = await messagesWhere("dedup_key = $1", [
+    `mailgun:${messageId}`,
+  ]);
+
+  const request = await buildProviderReplay(
+    {
+      id: original.id,
+      provider: "mailgun",
+      channel: "email",
+      payload: original.payload,
+      rawBody: original.raw_body,
+      headers: original.headers,
+    },
+    { asNew: true, baseUrl: signed.url, env: env() },
+  );
+  expect(request).not.toBeNull();
+  expect(request!.headers["content-type"]).toBe(contentType);
+  const response = await sendRaw(
+    signed.url,
+    request!.method,
+    request!.path,
+    request!.headers,
+    request!.body,
+  );
+  expect(response.status).toBe(200);
+
+  const copies = await messagesWhere("replay_of_id = $1", [original.id]);
+  expect(copies).toHaveLength(1);
+  const [copy] = copies;
+  expect(copy.text_preview).toBe(text);
+  expect(copy.media[0].name).toBe("notes.txt");
 });
 
 test("meta handshake without token is 503", async () => {

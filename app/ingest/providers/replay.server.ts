@@ -6,12 +6,13 @@ import { randomUUID } from "node:crypto";
 import { env as loadEnv, type Env } from "~/env.server";
 import { mediaType } from "../body.server";
 import { parseForm } from "./common.server";
-import { parseMultipart, type MultipartBody } from "./multipart.server";
+import { setMultipartFields } from "./multipart-edit.server";
 import {
+  MAILGUN_PATH,
+  mailgunSignatureFields,
   newResendWebhookId,
   newTwilioSid,
   signMailgun,
-  signMailgunMultipart,
   signMeta,
   signPostmark,
   signResend,
@@ -142,15 +143,17 @@ function sendgridReplay(
 /**
  * Re-signs a Mailgun post at `now`, because Mailgun's signature covers a
  * timestamp and a single-use token. A multipart post (one with attachments)
- * is parsed and encoded again with its files, so its boundary changes.
+ * keeps its boundary and every byte but the values of the timestamp, token
+ * and signature fields and, as new, of the Message-Id field. A field that the
+ * post lacks is added as a new part.
  */
-async function mailgunReplay(
+function mailgunReplay(
   message: StoredProviderMessage,
   raw: Buffer,
   options: ReplayOptions,
   env: Env,
   now: Date,
-): Promise<SignedRequest | null> {
+): SignedRequest | null {
   const contentType = message.headers["content-type"];
   const newMessageId = `<replay.${randomUUID()}@inbox.local>`;
   const type = mediaType(contentType);
@@ -164,23 +167,20 @@ async function mailgunReplay(
     return signMailgun(body, env.MAILGUN_WEBHOOK_SIGNING_KEY, now);
   }
   if (type !== "multipart/form-data" || contentType === undefined) return null;
-  let parsed: MultipartBody;
-  try {
-    parsed = await parseMultipart(raw, contentType, Number.POSITIVE_INFINITY);
-  } catch {
-    return null;
+  const fields: Record<string, string> = {};
+  if (options.asNew) fields["Message-Id"] = newMessageId;
+  const signingKey = env.MAILGUN_WEBHOOK_SIGNING_KEY;
+  if (signingKey !== undefined) {
+    Object.assign(fields, mailgunSignatureFields(signingKey, now));
   }
-  const fields = new URLSearchParams(
-    parsed.fields.map((field) => [field.name, field.value.toString("utf8")]),
-  );
-  if (options.asNew) fields.set("Message-Id", newMessageId);
-  const files = parsed.files.map((file) => ({ ...file, data: file.data! }));
-  return signMailgunMultipart(
-    [...fields],
-    files,
-    env.MAILGUN_WEBHOOK_SIGNING_KEY,
-    now,
-  );
+  const body = setMultipartFields(raw, contentType, fields);
+  if (body === null) return null;
+  return {
+    path: MAILGUN_PATH,
+    method: "POST",
+    headers: { "content-type": contentType },
+    body,
+  };
 }
 
 function postmarkReplay(
@@ -242,7 +242,7 @@ export async function buildProviderReplay(
       request = sendgridReplay(message, raw, options);
       break;
     case "mailgun":
-      request = await mailgunReplay(message, raw, options, env, now);
+      request = mailgunReplay(message, raw, options, env, now);
       break;
     case "postmark":
       request = postmarkReplay(raw, options, env);

@@ -57,6 +57,7 @@ export function findSendRoute(key: string): SendRoute | undefined {
 }
 
 export const FORM_CONTENT_TYPE = "application/x-www-form-urlencoded";
+export const MAILGUN_PATH = "/api/webhooks/mailgun/email";
 export const JSON_CONTENT_TYPE = "application/json";
 
 function hex(bytes: number): string {
@@ -103,70 +104,35 @@ export function signMeta(body: Buffer, appSecret: string | undefined) {
 }
 
 /**
- * Sets fresh timestamp, token and signature fields in a form-encoded
- * Mailgun body, because Mailgun signs those fields and not the body.
+ * Generates Mailgun's timestamp (Unix seconds of `now`), single-use token and
+ * signature fields. Mailgun signs these fields and not the body.
  */
-/** Sets Mailgun's timestamp, single-use token and signature fields. */
-function setMailgunSignature(
-  form: URLSearchParams,
+export function mailgunSignatureFields(
   signingKey: string,
   now: Date,
-): void {
+): { timestamp: string; token: string; signature: string } {
   const timestamp = String(Math.floor(now.getTime() / 1000));
   const token = hex(25);
-  form.set("timestamp", timestamp);
-  form.set("token", token);
-  form.set("signature", mailgunSignature(signingKey, timestamp, token));
+  const signature = mailgunSignature(signingKey, timestamp, token);
+  return { timestamp, token, signature };
 }
 
+/** Sets fresh signature fields in a form-encoded Mailgun body. */
 export function signMailgun(
   body: Buffer,
   signingKey: string | undefined,
   now: Date,
 ): SignedRequest {
   const form = parseForm(body);
-  if (signingKey !== undefined) setMailgunSignature(form, signingKey, now);
+  if (signingKey !== undefined) {
+    const fields = mailgunSignatureFields(signingKey, now);
+    for (const [name, value] of Object.entries(fields)) form.set(name, value);
+  }
   return {
-    path: "/api/webhooks/mailgun/email",
+    path: MAILGUN_PATH,
     method: "POST",
     headers: { "content-type": FORM_CONTENT_TYPE },
     body: Buffer.from(form.toString()),
-  };
-}
-
-/**
- * Signs a Mailgun multipart/form-data post: its text fields are set as
- * `fields` has them, with fresh timestamp, token and signature fields when
- * `signingKey` is set, and its files are kept. The body is encoded by the
- * runtime's FormData, which picks the boundary.
- */
-export async function signMailgunMultipart(
-  fields: [string, string][],
-  files: {
-    field: string;
-    filename: string;
-    contentType: string;
-    data: Buffer;
-  }[],
-  signingKey: string | undefined,
-  now: Date,
-): Promise<SignedRequest> {
-  const signed = new URLSearchParams(fields);
-  if (signingKey !== undefined) setMailgunSignature(signed, signingKey, now);
-  const form = new FormData();
-  for (const [name, value] of signed) form.append(name, value);
-  for (const file of files) {
-    const blob = new Blob([new Uint8Array(file.data)], {
-      type: file.contentType,
-    });
-    form.append(file.field, blob, file.filename);
-  }
-  const encoded = new Response(form);
-  return {
-    path: "/api/webhooks/mailgun/email",
-    method: "POST",
-    headers: { "content-type": encoded.headers.get("content-type")! },
-    body: Buffer.from(await encoded.arrayBuffer()),
   };
 }
 
