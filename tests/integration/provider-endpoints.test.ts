@@ -289,6 +289,32 @@ test("postmark duplicate uses its setting", async () => {
   expect(JSON.parse(again.body).duplicates).toBe(1);
 });
 
+test("twilio long status returns 400", async () => {
+  const sid = newSid();
+  const status = Buffer.from(
+    new URLSearchParams({
+      MessageSid: sid,
+      MessageStatus: "x".repeat(3000),
+      From: "+15550000002",
+      To: "+15550000001",
+    }).toString(),
+  );
+  const response = await postTwilio(
+    signed,
+    "/api/webhooks/twilio/status",
+    status,
+  );
+  expect(response.status).toBe(400);
+  expect(JSON.parse(response.body).message).toBe(
+    "MessageStatus must be at most 64 characters, got 3000",
+  );
+  const { rows } = await db.pool.query(
+    "SELECT * FROM status_event WHERE external_message_id = $1",
+    [sid],
+  );
+  expect(rows).toHaveLength(0);
+});
+
 test("invalid duplicate status stops boot", async () => {
   const result = await runServerToExit({
     DATABASE_URL: db.url,
