@@ -778,3 +778,21 @@ test("malformed json content type still checks charset", async () => {
     expect(response.status, contentType).toBe(415);
   }
 });
+
+test("non-object json body names its type", async () => {
+  const cases: [string, string][] = [
+    ["[]", "Body must be a JSON object, got array"],
+    ["null", "Body must be a JSON object, got null"],
+    ['"text"', "Body must be a JSON object, got string"],
+  ];
+  for (const [text, message] of cases) {
+    const postmark = await sendPostmarkText(text);
+    expect(postmark.response.status, text).toBe(400);
+    expect(JSON.parse(postmark.response.body).message, text).toBe(message);
+    const meta = await send(
+      signMeta(Buffer.from(text), secrets.META_APP_SECRET),
+    );
+    expect(meta.response.status, text).toBe(400);
+    expect(JSON.parse(meta.response.body).message, text).toBe(message);
+  }
+});

@@ -16,6 +16,7 @@ import {
   hmac,
   InvalidFieldError,
   invalidFieldResult,
+  jsonTypeOf,
   optionalJsonArray,
   optionalJsonString,
   parseJsonBody,
@@ -200,7 +201,10 @@ export function metaDelivery(
   request: InboundRequest,
 ): ProviderDelivery {
   if (!isObject(json)) {
-    throw new InvalidFieldError("(root)", "Body must be a JSON object");
+    throw new InvalidFieldError(
+      "(root)",
+      `Body must be a JSON object, got ${jsonTypeOf(json)}`,
+    );
   }
   if (json.entry === undefined || json.entry === null) {
     throw new InvalidFieldError("entry", "entry is missing");

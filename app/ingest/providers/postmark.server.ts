@@ -12,6 +12,7 @@ import {
   emailAddressOf,
   InvalidFieldError,
   invalidFieldResult,
+  jsonTypeOf,
   optionalJsonArray,
   optionalJsonObject,
   optionalJsonString,
@@ -137,7 +138,10 @@ export function postmarkMessage(
   attachmentMaxBytes: number,
 ): NormalizedMessage {
   if (!isObject(json)) {
-    throw new InvalidFieldError("(root)", "Body must be a JSON object");
+    throw new InvalidFieldError(
+      "(root)",
+      `Body must be a JSON object, got ${jsonTypeOf(json)}`,
+    );
   }
   const id = requireJsonString(json.MessageID, "MessageID");
   const sender = senderOf(json);

@@ -19,6 +19,7 @@ import {
   checkedStatus,
   InvalidFieldError,
   invalidFieldResult,
+  jsonTypeOf,
   optionalJsonArray,
   optionalJsonString,
   parseJsonBody,
@@ -178,7 +179,10 @@ export function resendDelivery(
   request: InboundRequest,
 ): ProviderDelivery {
   if (!isObject(json)) {
-    throw new InvalidFieldError("(root)", "Body must be a JSON object");
+    throw new InvalidFieldError(
+      "(root)",
+      `Body must be a JSON object, got ${jsonTypeOf(json)}`,
+    );
   }
   const type = requireJsonString(json.type, "type");
   const data = requireJsonObject(json.data, "data");
