@@ -325,6 +325,45 @@ test("invalid duplicate status stops boot", async () => {
   expect(result.output).toContain("must be a 2xx status");
 });
 
+test("form NUL names its field", async () => {
+  const sid = newSid();
+  const twilio = await postTwilio(
+    signed,
+    "/api/webhooks/twilio/sms",
+    twilioForm(sid, "a\u0000b"),
+  );
+  expect(twilio.status).toBe(400);
+  const twilioError = JSON.parse(twilio.body);
+  expect(twilioError.message).toBe(
+    "Body contains a NUL character (\\u0000), which cannot be stored; remove it",
+  );
+  expect(twilioError.issues).toEqual([
+    { path: "Body", message: twilioError.message },
+  ]);
+  expect(await messagesWhere("dedup_key = $1", [`twilio:${sid}`])).toEqual([]);
+
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const token = randomBytes(25).toString("hex");
+  const form = new URLSearchParams(
+    mailgunBody(`<nul-${token}@example.test>`, timestamp, token).toString(),
+  );
+  form.set("subject", "bad\u0000subject");
+  const mailgun = await sendRaw(
+    signed.url,
+    "POST",
+    "/api/webhooks/mailgun/email",
+    { "content-type": "application/x-www-form-urlencoded" },
+    Buffer.from(form.toString()),
+  );
+  expect(mailgun.status).toBe(400);
+  expect(JSON.parse(mailgun.body).issues[0].path).toBe("subject");
+  expect(
+    await messagesWhere("dedup_key = $1", [
+      `mailgun:<nul-${token}@example.test>`,
+    ]),
+  ).toEqual([]);
+});
+
 test("twilio status callback stores status event", async () => {
   const sid = newSid();
   await postTwilio(signed, "/api/webhooks/twilio/sms", twilioForm(sid));

@@ -513,6 +513,21 @@ export function parseJsonBody(body: Buffer): unknown {
 }
 
 /**
+ * Raises InvalidFieldError naming the field of `payload` that PostgreSQL
+ * cannot store: a NUL character, which a form or multipart body can carry
+ * as %00 or a raw byte. parseJsonBody already checks JSON bodies.
+ */
+export function checkStorablePayload(payload: unknown): void {
+  const unstorable = findUnstorableText(JSON.stringify(payload), payload);
+  if (unstorable) {
+    throw new InvalidFieldError(
+      unstorable.path,
+      `${unstorable.path} ${unstorable.message}`,
+    );
+  }
+}
+
+/**
  * Returns a 415 response unless the Content-Type is one of `types`, or when
  * a JSON body declares a charset other than UTF-8, which parseJsonBody
  * would decode wrongly. JSON exchanged between systems is UTF-8 (RFC 8259

@@ -25,6 +25,7 @@ import {
   acknowledgement,
   emailAddressOf,
   hmac,
+  checkStorablePayload,
   invalidFieldResult,
   parseForm,
   rejected,
@@ -161,6 +162,7 @@ export function mailgunMessage(
     // The signature fields are credentials of this one delivery.
     if (name !== "signature" && name !== "token") payload[name] = value;
   }
+  checkStorablePayload(payload);
   return {
     channel: "email",
     provider: "mailgun",

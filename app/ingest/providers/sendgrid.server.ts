@@ -23,6 +23,7 @@ import {
   acknowledgement,
   emailAddressOf,
   InvalidFieldError,
+  checkStorablePayload,
   invalidFieldResult,
   rejected,
   rejectionResult,
@@ -294,6 +295,7 @@ export async function sendgridMessage(
   attachmentMaxBytes: number,
 ): Promise<NormalizedMessage> {
   const fields = decodedFields(multipart);
+  checkStorablePayload(fields);
   const raw = multipart.fields.find((item) => item.name === "email")?.value;
   const email =
     raw === undefined

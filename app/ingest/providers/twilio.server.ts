@@ -5,6 +5,7 @@ import type { Channel, MediaItem, NormalizedMessage } from "../message";
 import { selectHeaders } from "../request-headers.server";
 import {
   checkedStatus,
+  checkStorablePayload,
   deliveryStatus,
   field,
   InvalidFieldError,
@@ -172,6 +173,8 @@ export function twilioMessage(
   const sid = requireField(field(params, "MessageSid"), "MessageSid");
   const from = requireField(field(params, "From"), "From");
   const to = requireField(field(params, "To"), "To");
+  const payload = Object.fromEntries(params);
+  checkStorablePayload(payload);
   return {
     channel,
     provider: "twilio",
@@ -182,7 +185,7 @@ export function twilioMessage(
     recipient: twilioAddress(to),
     subject: null,
     text: params.get("Body") ?? "",
-    payload: Object.fromEntries(params),
+    payload,
     rawBody: body,
     headers: selectHeaders(request),
     media: mediaOf(params),
@@ -240,6 +243,8 @@ export function twilioStatusUpdate(params: URLSearchParams): StatusUpdate {
     requireField(field(params, "MessageStatus"), "MessageStatus"),
     "MessageStatus",
   );
+  const payload = Object.fromEntries(params);
+  checkStorablePayload(payload);
   const address = params.get("From") ?? params.get("To") ?? "";
   const channel: Channel = address.startsWith(WHATSAPP_PREFIX)
     ? "whatsapp"
@@ -251,7 +256,7 @@ export function twilioStatusUpdate(params: URLSearchParams): StatusUpdate {
     messageDedupKey: `twilio:${sid}`,
     status,
     errorCode: params.get("ErrorCode") || null,
-    payload: Object.fromEntries(params),
+    payload,
   };
 }
 
