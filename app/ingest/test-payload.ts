@@ -38,9 +38,20 @@ export const emailPayloadSchema = z
         // for the union is "Invalid input", even when `to` is missing.
         error: (issue) => {
           if (issue.code !== "invalid_union") return undefined;
-          return issue.input === undefined
-            ? "is required"
-            : "must be an email address or an array of email addresses";
+          if (issue.input === undefined) return "is required";
+          // An array with a non-string item fails both options as a whole,
+          // so the item is named in the message.
+          if (Array.isArray(issue.input)) {
+            const index = issue.input.findIndex(
+              (item) => typeof item !== "string",
+            );
+            if (index >= 0) {
+              const item: unknown = issue.input[index];
+              const type = item === null ? "null" : typeof item;
+              return `must list email addresses as strings; item ${index} is ${type}`;
+            }
+          }
+          return "must be an email address or an array of email addresses";
         },
       },
     ),

@@ -71,6 +71,11 @@ test("email recipient messages name the fix", () => {
     [undefined, "is required"],
     ["nope", "must be an email address such as ana@example.com"],
     [[], "must list at least one address"],
+    [
+      ["a@example.com", 5],
+      "must list email addresses as strings; item 1 is number",
+    ],
+    [[null], "must list email addresses as strings; item 0 is null"],
   ];
   for (const [to, message] of cases) {
     expect(issuesFor({ ...base, to }), String(to)).toEqual([
