@@ -182,9 +182,9 @@ async function start(config: Env): Promise<AppContext> {
 
 /**
  * Stops the app on SIGTERM or SIGINT when server/index.ts does not, as under
- * remix-serve, which then only closes its HTTP server. Without this the
- * buffered request records were lost and the pool's idle connections kept
- * the process alive for 30 s. Webhook requests in flight get up to
+ * remix-serve, which then only closes its HTTP server. Without it the
+ * buffered request records would be lost and the pool's idle connections
+ * would keep the process alive for 30 s. Webhook requests in flight get up to
  * SHUTDOWN_TIMEOUT_MS to finish first; later ones get 503.
  */
 function stopOnSignals(config: Env): void {

@@ -157,8 +157,8 @@ test("remix-serve SIGTERM flushes records and exits", async () => {
   expect(response.status).toBe(201);
   const { id } = await response.json();
 
-  // Without the app's own handler the pool's idle connections kept the
-  // process alive for 30 s.
+  // Without the app's own handler the pool's idle connections would keep
+  // the process alive for 30 s.
   expect(await stopWithin(server.child, 10_000)).toBe(0);
   const { rows } = await db.pool.query(
     "SELECT outcome, message_id FROM request_record WHERE request_id = $1",
