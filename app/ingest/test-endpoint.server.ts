@@ -161,6 +161,18 @@ export async function handleTestEndpointPost(
     );
   }
 
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    const type =
+      json === null ? "null" : Array.isArray(json) ? "array" : typeof json;
+    const message = `must be a JSON object with a channel field, got ${type}`;
+    return withExcerpt(
+      invalid(`Payload is invalid. (root): ${message}`, [
+        { path: "(root)", message },
+      ]),
+      body,
+    );
+  }
+
   const parsed = testPayloadSchema.safeParse(json);
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);

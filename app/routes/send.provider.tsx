@@ -23,7 +23,13 @@ const DEFAULT_ROUTE = "twilio/sms";
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, "developer");
   const requested = new URL(request.url).searchParams.get("route");
-  const route = findSendRoute(requested ?? DEFAULT_ROUTE) ?? SEND_ROUTES[0];
+  const route = findSendRoute(requested ?? DEFAULT_ROUTE);
+  if (!route) {
+    throw new Response(
+      `No provider route ${JSON.stringify(requested)}. Pick one of: ${SEND_ROUTES.map(routeKey).join(", ")}.`,
+      { status: 404 },
+    );
+  }
   return {
     routes: SEND_ROUTES.map((item) => ({
       key: routeKey(item),

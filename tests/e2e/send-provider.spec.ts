@@ -46,3 +46,11 @@ test("signed twilio sms is stored", async ({ page }) => {
   expect(rows[0].provider).toBe("twilio");
   expect(rows[0].recipient).toBe("+15550000002");
 });
+
+test("unknown provider route shows 404", async ({ page }) => {
+  await signIn(page, server, db, "developer");
+  const response = await page.goto(`${server.url}/send/provider?route=bogus/x`);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByText(/No provider route "bogus\/x"/)).toBeVisible();
+  await expect(page.getByText(/twilio\/sms/)).toBeVisible();
+});

@@ -312,6 +312,26 @@ test("numbers beyond a double return 400", async () => {
   }
 });
 
+test("non-object body answers 400 on root", async () => {
+  const cases: [string, string][] = [
+    ["[]", "array"],
+    ["null", "null"],
+    ['"sms"', "string"],
+    ["42", "number"],
+  ];
+  for (const [body, type] of cases) {
+    const response = await post(body);
+    expect(response.status, body).toBe(400);
+    const result = await response.json();
+    expect(result.issues, body).toEqual([
+      {
+        path: "(root)",
+        message: `must be a JSON object with a channel field, got ${type}`,
+      },
+    ]);
+  }
+});
+
 test("schema errors list each field", async () => {
   const response = await post(
     { channel: "sms", from: "12345", text: "" },
