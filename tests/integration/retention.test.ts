@@ -26,8 +26,13 @@ beforeEach(async () => {
 });
 
 /** Inserts `count` rows into each retained table, all `ageDays` old. */
-async function seed(count: number, ageDays: number, tag: string) {
-  const at = new Date(NOW.getTime() - ageDays * DAY);
+async function seed(
+  count: number,
+  ageDays: number,
+  tag: string,
+  base: Date = NOW,
+) {
+  const at = new Date(base.getTime() - ageDays * DAY);
   for (let i = 0; i < count; i++) {
     await db.pool.query(
       `INSERT INTO message (channel, provider, dedup_key, dedup_kind, sender,
@@ -157,8 +162,10 @@ test("npm run purge prints what it deleted", async () => {
 });
 
 test("server purges shortly after boot", async () => {
-  await seed(2, 3, "boot-old");
-  await seed(2, 0.5, "boot-new");
+  // Ages are relative to the real clock because the server uses it.
+  const now = new Date();
+  await seed(2, 3, "boot-old", now);
+  await seed(2, 0.5, "boot-new", now);
   const server = await startServer({
     DATABASE_URL: db.url,
     RETENTION_DAYS: "1",
