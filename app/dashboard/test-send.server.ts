@@ -49,6 +49,13 @@ export async function runTestSend(
     );
   }
 
+  if (text.trim() === "") {
+    return invalid(
+      text,
+      "(root)",
+      "is empty: load the example or paste a JSON payload",
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -166,6 +166,18 @@ test("invalid JSON is rejected inline", async () => {
   expect(await messageCount()).toBe(before);
 });
 
+test("empty payload asks for one", async () => {
+  const before = await messageCount();
+  const { status, html } = await submit("sms", {
+    payload: "  ",
+    intent: "send",
+  });
+  expect(status).toBe(400);
+  expect(html).toContain("is empty: load the example or paste a JSON payload");
+  expect(html).not.toContain("is not valid JSON");
+  expect(await messageCount()).toBe(before);
+});
+
 test("schema error names the field", async () => {
   const before = await messageCount();
   const payload = JSON.stringify({
