@@ -144,18 +144,25 @@ test("remix-serve SIGTERM flushes records and exits", async () => {
     SHUTDOWN_TIMEOUT_MS: "5000",
   });
   const requestId = `req-sigterm-${Date.now()}`;
-  const response = await post(
-    {
-      channel: "sms",
-      from: "+14155550100",
-      to: "+14155550102",
-      text: "before shutdown",
-    },
-    requestId,
-    server.url,
-  );
-  expect(response.status).toBe(201);
-  const { id } = await response.json();
+  let id: string;
+  try {
+    const response = await post(
+      {
+        channel: "sms",
+        from: "+14155550100",
+        to: "+14155550102",
+        text: "before shutdown",
+      },
+      requestId,
+      server.url,
+    );
+    expect(response.status).toBe(201);
+    ({ id } = await response.json());
+  } catch (error) {
+    // A failed check must not leave the server running after the tests.
+    await stopWithin(server.child, 10_000);
+    throw error;
+  }
 
   // Without the app's own handler the pool's idle connections would keep
   // the process alive for 30 s.
