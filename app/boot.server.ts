@@ -185,7 +185,10 @@ async function start(config: Env): Promise<AppContext> {
  * remix-serve, which then only closes its HTTP server. Without it the
  * buffered request records would be lost and the pool's idle connections
  * would keep the process alive for 30 s. Webhook requests in flight get up to
- * SHUTDOWN_TIMEOUT_MS to finish first; later ones get 503.
+ * SHUTDOWN_TIMEOUT_MS to finish first, and later ones get 503.
+ *
+ * NOTE: remix-serve keeps its open connections, so a client that holds an
+ * upload open keeps the process alive until it disconnects.
  */
 function stopOnSignals(config: Env): void {
   const stop = (signal: NodeJS.Signals): void => {

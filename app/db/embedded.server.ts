@@ -24,7 +24,7 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Creates `dataDir/inbox.lock` holding this process's id, and returns a
+ * Creates `dataDir/inbox.lock` containing this process's id, and returns a
  * function that removes it. PGlite keeps its data in this process's memory
  * and writes it back on its own schedule, so a second process on the same
  * directory (a seed script next to the running server) loses rows or

@@ -9,6 +9,7 @@ import {
 } from "./http";
 import { jsonDepth, MAX_JSON_DEPTH } from "./json-depth";
 import { indexableKey } from "./index-key.server";
+import { jsonTypeOf } from "./providers/common.server";
 import { findUnstorableText } from "./json-text";
 import { CHANNELS, type Channel, type NormalizedMessage } from "./message";
 import { storeMessage } from "./store.server";
@@ -162,9 +163,7 @@ export async function handleTestEndpointPost(
   }
 
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    const type =
-      json === null ? "null" : Array.isArray(json) ? "array" : typeof json;
-    const message = `must be a JSON object with a channel field, got ${type}`;
+    const message = `must be a JSON object with a channel field, got ${jsonTypeOf(json)}`;
     return withExcerpt(
       invalid(`Payload is invalid. (root): ${message}`, [
         { path: "(root)", message },

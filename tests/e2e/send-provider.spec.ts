@@ -54,3 +54,34 @@ test("unknown provider route shows 404", async ({ page }) => {
   await expect(page.getByText(/No provider route "bogus\/x"/)).toBeVisible();
   await expect(page.getByText(/twilio\/sms/)).toBeVisible();
 });
+
+test("provider replay links stored copy", async ({ page }) => {
+  await signIn(page, server, db, "developer");
+  await page.goto(`${server.url}/send/provider`);
+  await page.getByLabel("Endpoint").selectOption("twilio/sms");
+  await page.getByRole("button", { name: "Load example" }).click();
+  const sid = /MessageSid=(SM[0-9a-f]{32})/.exec(
+    await page.getByLabel(/Payload for/).inputValue(),
+  )![1];
+  await page.getByRole("button", { name: "Sign and send" }).click();
+  await expect(page.getByTestId("send-status")).toHaveText("200");
+  const { rows } = await db.pool.query<{ id: string }>(
+    "SELECT id FROM message WHERE dedup_key = $1",
+    [`twilio:${sid}`],
+  );
+  expect(rows).toHaveLength(1);
+  const originalId = rows[0].id;
+
+  await page.goto(`${server.url}/messages/${originalId}`);
+  await page.getByRole("button", { name: "Replay as new message" }).click();
+  const result = page.getByRole("status");
+  await expect(result).toContainText("HTTP 200");
+  const { rows: copies } = await db.pool.query<{ id: string }>(
+    "SELECT id FROM message WHERE replay_of_id = $1",
+    [originalId],
+  );
+  expect(copies).toHaveLength(1);
+  await expect(
+    result.getByRole("link", { name: `message ${copies[0].id}` }),
+  ).toBeVisible();
+});

@@ -62,6 +62,18 @@ for (const channel of ["email", "whatsapp", "sms"] as const) {
   });
 }
 
+test("empty payload asks for one", async ({ page }) => {
+  await signIn(page, server, db, "developer");
+  await page.goto(`${server.url}/send/sms`);
+  await page.getByLabel("Payload JSON").fill("");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText(
+    "is empty: load the example or paste a JSON payload",
+  );
+  await expect(page.getByRole("region", { name: "Response" })).toHaveCount(0);
+});
+
 test("invalid JSON shows inline error", async ({ page }) => {
   await signIn(page, server, db, "developer");
   await page.goto(`${server.url}/send/sms`);

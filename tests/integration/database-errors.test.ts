@@ -62,7 +62,7 @@ test("statement errors are not unavailability", async () => {
   expect(isDatabaseUnavailable(error)).toBe(false);
 });
 
-test("query on ended pool counts as unavailable", async () => {
+test("ended pool counts as unavailable", async () => {
   const pool = new pg.Pool({ connectionString: db.url, max: 1 });
   await pool.query("SELECT 1");
   await pool.end();

@@ -40,7 +40,7 @@ test("lock of running process rejects start", async () => {
   );
 });
 
-test("lock of exited process is taken over", async () => {
+test("exited owner lock is taken", async () => {
   const dataDir = await newDataDir();
   const lockPath = path.join(dataDir, LOCK_FILE);
   // Above Linux's maximum pid (4194304), so no process has it.

@@ -434,6 +434,32 @@ test("gzip body answers 415 on encoding", async () => {
   expect(record.status).toBe(415);
 });
 
+test("long messageId returns stored digest key", async () => {
+  const payload = {
+    channel: "sms",
+    from: "+14155550100",
+    to: "+14155550111",
+    text: "long id",
+    // 256 two-byte characters: 515 bytes with the "id:" prefix.
+    messageId: "ü".repeat(256),
+  };
+  const first = await post(payload);
+  expect(first.status).toBe(201);
+  const stored = await first.json();
+  expect(stored.dedupKey).toMatch(/^sha256:[0-9a-f]{64}$/);
+  const { rows } = await db.pool.query<{ dedup_key: string }>(
+    "SELECT dedup_key FROM message WHERE id = $1",
+    [stored.id],
+  );
+  expect(rows[0].dedup_key).toBe(stored.dedupKey);
+
+  const again = await post(payload);
+  expect(again.status).toBe(409);
+  const duplicate = await again.json();
+  expect(duplicate.dedupKey).toBe(stored.dedupKey);
+  expect(duplicate.duplicateOf).toBe(stored.id);
+});
+
 test("identity encoding is accepted", async () => {
   const response = await post(
     {

@@ -99,6 +99,19 @@ function postTwilio(server: RunningServer, path: string, body: Buffer) {
   return sendRaw(server.url, "POST", path, request.headers, request.body);
 }
 
+/** Posts a signed Twilio status callback for message `sid`. */
+function postTwilioStatus(sid: string, status: string) {
+  const body = Buffer.from(
+    new URLSearchParams({
+      MessageSid: sid,
+      MessageStatus: status,
+      From: "+15550000002",
+      To: "+15550000001",
+    }).toString(),
+  );
+  return postTwilio(signed, "/api/webhooks/twilio/status", body);
+}
+
 async function messagesWhere(where: string, values: unknown[] = []) {
   const { rows } = await db.pool.query(
     `SELECT * FROM message WHERE ${where} ORDER BY received_at, id`,
@@ -291,19 +304,7 @@ test("postmark duplicate uses its setting", async () => {
 
 test("twilio long status returns 400", async () => {
   const sid = newSid();
-  const status = Buffer.from(
-    new URLSearchParams({
-      MessageSid: sid,
-      MessageStatus: "x".repeat(3000),
-      From: "+15550000002",
-      To: "+15550000001",
-    }).toString(),
-  );
-  const response = await postTwilio(
-    signed,
-    "/api/webhooks/twilio/status",
-    status,
-  );
+  const response = await postTwilioStatus(sid, "x".repeat(3000));
   expect(response.status).toBe(400);
   expect(JSON.parse(response.body).message).toBe(
     "MessageStatus must be at most 64 characters, got 3000",
@@ -367,19 +368,7 @@ test("form NUL names its field", async () => {
 test("twilio status callback stores status event", async () => {
   const sid = newSid();
   await postTwilio(signed, "/api/webhooks/twilio/sms", twilioForm(sid));
-  const status = Buffer.from(
-    new URLSearchParams({
-      MessageSid: sid,
-      MessageStatus: "delivered",
-      From: "+15550000002",
-      To: "+15550000001",
-    }).toString(),
-  );
-  const response = await postTwilio(
-    signed,
-    "/api/webhooks/twilio/status",
-    status,
-  );
+  const response = await postTwilioStatus(sid, "delivered");
   expect(response.status).toBe(200);
   const [message] = await messagesWhere("dedup_key = $1", [`twilio:${sid}`]);
   const { rows } = await db.pool.query(

@@ -575,7 +575,7 @@ test("postmark long message id stores once", async () => {
   expect(record.outcome).toBe("duplicate");
 });
 
-test("meta long ids store message and status", async () => {
+test("meta long ids link status", async () => {
   const id = `wamid.${randomBytes(1500).toString("hex")}`;
   const inbound = metaMessage({ id, type: "text", text: { body: "long id" } });
   const { response } = await sendMeta(metaEnvelope({ messages: [inbound] }));
@@ -679,7 +679,7 @@ test("meta wrong structure types name type", async () => {
   }
 });
 
-test("json charset other than utf-8 returns 415", async () => {
+test("non-utf-8 json charset returns 415", async () => {
   const cases: [string, number][] = [
     ["application/json; charset=iso-8859-1", 415],
     ['application/json; charset="windows-1252"', 415],
@@ -707,7 +707,7 @@ test("json charset other than utf-8 returns 415", async () => {
   }
 });
 
-test("infinite number with short exponent returns 400", async () => {
+test("short-exponent infinity returns 400", async () => {
   const body = postmarkBody({ SpamScore: "PLACEHOLDER" });
   const text = JSON.stringify(body).replace(
     '"PLACEHOLDER"',
@@ -764,7 +764,7 @@ test("long status values return 400", async () => {
   );
 });
 
-test("malformed json content type still checks charset", async () => {
+test("malformed content type checks charset", async () => {
   for (const contentType of [
     "application/json; charset=latin1;",
     "application/json;; charset=utf-16",
@@ -795,4 +795,18 @@ test("non-object json body names its type", async () => {
     expect(meta.response.status, text).toBe(400);
     expect(JSON.parse(meta.response.body).message, text).toBe(message);
   }
+});
+
+test("gzip provider body returns 415", async () => {
+  const body = postmarkBody();
+  const request = signPostmark(toBody(body), secrets.POSTMARK_BASIC_AUTH);
+  const { response } = await send({
+    ...request,
+    headers: { ...request.headers, "content-encoding": "gzip" },
+  });
+  expect(response.status).toBe(415);
+  expect(response.headers["accept-encoding"]).toBe("identity");
+  expect(JSON.parse(response.body).error).toBe("unsupported_content_encoding");
+  const dedupKey = `postmark:${String(body.MessageID)}`;
+  expect(await messageCount("dedup_key = $1", [dedupKey])).toBe(0);
 });

@@ -158,7 +158,7 @@ test("file part with a field's name is kept", () => {
   expect(edited).toEqual(encode([field("token", "new"), ...parts.slice(1)]));
 });
 
-test("every field with the name is replaced", () => {
+test("same-name fields all replaced", () => {
   const parts = [field("token", "first"), field("token", "second")];
   const edited = setMultipartFields(encode(parts), CONTENT_TYPE, {
     token: "new",
@@ -185,7 +185,7 @@ test("unquoted and escaped names are matched", () => {
   );
 });
 
-test("preamble, empty value and epilogue are kept", () => {
+test("preamble, empty value, epilogue kept", () => {
   const body = Buffer.concat([
     Buffer.from("preamble\r\n"),
     encode([field("empty", ""), field("token", "")]),

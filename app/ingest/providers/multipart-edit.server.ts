@@ -2,7 +2,8 @@
  * Edits text fields in a raw multipart/form-data body in place. Every byte
  * outside the edited values stays as it was, so line breaks in other values,
  * quoted filenames and file contents survive. The runtime's FormData encoder
- * changes them: it turns line breaks into CRLF and percent-escapes quotes.
+ * would change them, because it turns line breaks into CRLF and
+ * percent-escapes quotes.
  *
  * Parts are found the way busboy (the parser of multipart.server.ts) finds
  * them. A part ends at the next CRLF "--" boundary, and the body may start
